@@ -1,0 +1,27 @@
+"""The lesson's part 4, "algorithms behind the agent": LCS and edit distance (fuzzy matching of
+queries), topological sort (scheduling dependent tool calls) and sliding-window rate limiting.
+
+Each concept has its own module; the lesson's Go code, ported faithfully with its flaws, is in
+:mod:`course_lib.algorithms.lesson_ports` for side-by-side comparison.
+"""
+
+from .lcs import lcs_length, lcs_length_bitparallel, lcs_length_textbook, lcs_string
+from .levenshtein import closest_match, edit_distance
+from .rate_limit import SlidingWindowCounter, SlidingWindowLimiter
+from .redis_rate_limit import RedisSlidingWindowLimiter
+from .toposort import find_cycle, topological_levels, topological_sort
+
+__all__ = [
+    "RedisSlidingWindowLimiter",
+    "SlidingWindowCounter",
+    "SlidingWindowLimiter",
+    "closest_match",
+    "edit_distance",
+    "find_cycle",
+    "lcs_length",
+    "lcs_length_bitparallel",
+    "lcs_length_textbook",
+    "lcs_string",
+    "topological_levels",
+    "topological_sort",
+]

@@ -1,0 +1,38 @@
+"""``python -m course_lib.sandbox --port 8765``: run the sandbox in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from course_lib.sandbox.server import default_time_scale, start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib.sandbox",
+        description="The course's local OpenAI-compatible simulator (binds 127.0.0.1 only).",
+    )
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--time-scale", type=float, default=None,
+                        help="multiply every simulated delay (default: $COURSE_SANDBOX_TIME_SCALE"
+                             " or 1.0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for jitter and fault rates")
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be between 0 and 65535, got {args.port}")
+    time_scale = default_time_scale() if args.time_scale is None else args.time_scale
+    if time_scale < 0:
+        parser.error(f"--time-scale must be >= 0, got {time_scale}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with start(port=args.port, time_scale=time_scale, seed=args.seed) as handle:
+        print(f"course sandbox (a simulator, not a real model) at {handle.base_url}", flush=True)
+        print(f'  export OPENAI_BASE_URL={handle.base_url} OPENAI_API_KEY=sandbox', flush=True)
+        stop.wait()
+
+
+if __name__ == "__main__":
+    main()

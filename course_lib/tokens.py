@@ -1,0 +1,326 @@
+"""Count what you are billed for: tokens, exactly as OpenAI counts them.
+
+A bill is tokens times a price, so the first skill is counting tokens *exactly*. Guessing "about
+four characters a token" is wrong by a factor of two or more on Chinese text, and a chat request
+costs more than the words you typed: every message carries a few tokens of framing, a ``name``
+adds one, the reply is primed with three more, and tool definitions are rendered into the prompt.
+
+This module uses tiktoken's real encodings (``o200k_base`` for the gpt-4o family,
+``cl100k_base`` for gpt-4, gpt-3.5 and the embedding models). tiktoken normally downloads its BPE
+files on first use; the course works offline, so the files are copied once into
+``TIKTOKEN_CACHE_DIR`` from the ``bpe-openai`` package, which ships the very same files.
+tiktoken still checks each file's sha256, so a wrong file can never be used silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import importlib.util
+import os
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import tiktoken
+
+__all__ = [
+    "ENCODING_BLOB_URLS",
+    "UnknownModelError",
+    "count_chat_tokens",
+    "count_tokens",
+    "count_tool_tokens",
+    "encoding_for",
+    "encoding_name_for",
+    "known_models",
+    "seed_tiktoken_cache",
+]
+
+# Where tiktoken would download each encoding from. tiktoken names its cache file after the sha1
+# of this exact URL, so seeding the cache means writing the file under that name.
+ENCODING_BLOB_URLS: dict[str, str] = {
+    "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+    "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+}
+
+# Exact model names first; dated snapshots fall back to the family prefix below.
+_MODEL_ENCODINGS: dict[str, str] = {
+    "gpt-4o": "o200k_base",
+    "gpt-4o-mini": "o200k_base",
+    "gpt-4.1": "o200k_base",
+    "gpt-4.1-mini": "o200k_base",
+    "gpt-4": "cl100k_base",
+    "gpt-4-turbo": "cl100k_base",
+    "gpt-3.5-turbo": "cl100k_base",
+    "text-embedding-3-small": "cl100k_base",
+    "text-embedding-3-large": "cl100k_base",
+    "text-embedding-ada-002": "cl100k_base",
+}
+_SNAPSHOT_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("gpt-4o-mini-", "o200k_base"),
+    ("gpt-4o-", "o200k_base"),
+    ("gpt-4.1-", "o200k_base"),
+    ("gpt-4-", "cl100k_base"),
+    ("gpt-3.5-turbo-", "cl100k_base"),
+)
+
+# OpenAI's published chat framing: each message is wrapped in
+# <|start|>{role/name}\n{content}<|end|>\n, which costs 3 tokens; a name costs 1 more; and the
+# reply is primed with <|start|>assistant<|message|>, 3 tokens.
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING_TOKENS = 3
+
+
+class UnknownModelError(KeyError):
+    """A model name this course has no tokenizer (or price) for.
+
+    A ``KeyError`` so ``except KeyError`` still works, but its message names the model and the
+    models that are known, instead of failing later with a silent wrong count.
+    """
+
+    def __init__(self, model: str, known: Iterable[str], what: str = "tokenizer") -> None:
+        self.model = model
+        self.known = sorted(known)
+        super().__init__(model)
+        self._message = (
+            f"unknown model {model!r}: no {what} for it. Known models: {', '.join(self.known)}"
+        )
+
+    def __str__(self) -> str:
+        return self._message
+
+
+def _default_cache_dir() -> Path:
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache_home / "course_lib" / "tiktoken"
+
+
+def _bundled_bpe_files() -> Path:
+    """The folder of BPE files inside the ``bpe-openai`` package, found without importing it.
+
+    Importing ``bpe_openai`` would load its 74 MB native library just to read two data files.
+    """
+    spec = importlib.util.find_spec("bpe_openai")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the bpe-openai package is missing: it ships tiktoken's BPE files so the course "
+            "works offline. Install the course requirements (make test or make lab)."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def seed_tiktoken_cache(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Put tiktoken's BPE files where tiktoken looks, so no download is ever attempted.
+
+    Sets ``TIKTOKEN_CACHE_DIR`` (unless already set) and writes each encoding's file under the
+    sha1 of its download URL, the name tiktoken's cache uses. The content is not trusted
+    blindly: tiktoken verifies its sha256 on every load, and a mismatching file is discarded.
+    Safe to call many times and from several processes (files are renamed into place).
+    """
+    if cache_dir is not None:
+        target = Path(cache_dir)
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(target)
+    elif os.environ.get("TIKTOKEN_CACHE_DIR"):
+        target = Path(os.environ["TIKTOKEN_CACHE_DIR"])
+    else:
+        target = _default_cache_dir()
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(target)
+    target.mkdir(parents=True, exist_ok=True)
+    source = _bundled_bpe_files()
+    for name, url in ENCODING_BLOB_URLS.items():
+        destination = target / hashlib.sha1(url.encode()).hexdigest()
+        if destination.exists():
+            continue
+        data = gzip.decompress((source / f"{name}.tiktoken.gz").read_bytes())
+        partial = destination.with_name(f"{destination.name}.{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, destination)
+    return target
+
+
+@functools.cache
+def _encoding(name: str) -> tiktoken.Encoding:
+    seed_tiktoken_cache()
+    return tiktoken.get_encoding(name)
+
+
+def known_models() -> list[str]:
+    """Model names with a known tokenizer (dated snapshots of these families work too)."""
+    return sorted(_MODEL_ENCODINGS)
+
+
+def encoding_name_for(model: str) -> str:
+    """The tiktoken encoding a model uses, e.g. ``o200k_base`` for ``gpt-4o-2024-08-06``."""
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(f"model must be a non-empty string, got {model!r}")
+    if model in _MODEL_ENCODINGS:
+        return _MODEL_ENCODINGS[model]
+    for prefix, name in _SNAPSHOT_PREFIXES:
+        if model.startswith(prefix):
+            return name
+    raise UnknownModelError(model, _MODEL_ENCODINGS)
+
+
+def encoding_for(model: str, *, fallback_encoding: str | None = None) -> tiktoken.Encoding:
+    """The tiktoken encoding for ``model``.
+
+    An unknown model raises :class:`UnknownModelError`. Pass ``fallback_encoding`` (for example
+    ``"o200k_base"`` for a new OpenAI model, or for a local model that only approximates it) to
+    count anyway: you get a ``UserWarning`` saying the count is an estimate.
+    """
+    try:
+        return _encoding(encoding_name_for(model))
+    except UnknownModelError:
+        if fallback_encoding is None:
+            raise
+        if fallback_encoding not in ENCODING_BLOB_URLS:
+            raise ValueError(
+                f"fallback_encoding must be one of {sorted(ENCODING_BLOB_URLS)}, "
+                f"got {fallback_encoding!r}"
+            ) from None
+        warnings.warn(
+            f"unknown model {model!r}: counting with {fallback_encoding}, an estimate",
+            UserWarning,
+            stacklevel=2,
+        )
+        return _encoding(fallback_encoding)
+
+
+def count_tokens(text: str, model: str = "gpt-4o", *, fallback_encoding: str | None = None) -> int:
+    """How many tokens ``text`` is for ``model`` (plain text, no chat framing)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    # disallowed_special=() counts "<|endoftext|>" typed by a user as ordinary text, as the API
+    # does, instead of raising.
+    return len(encoding_for(model, fallback_encoding=fallback_encoding).encode(
+        text, disallowed_special=()
+    ))
+
+
+def _content_text(content: Any, index: int) -> str:
+    """The text of a message's content: a string, or a list of ``{"type": "text"}`` parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        texts = []
+        for part in content:
+            if isinstance(part, Mapping) and part.get("type") == "text":
+                texts.append(str(part.get("text", "")))
+            else:
+                kind = part.get("type") if isinstance(part, Mapping) else type(part).__name__
+                raise ValueError(
+                    f"message {index}: content part of type {kind!r} cannot be counted "
+                    "(only text parts are supported)"
+                )
+        return "".join(texts)
+    raise ValueError(f"message {index}: content must be a string or a list of text parts")
+
+
+def _tool_calls_text(tool_calls: Any) -> str:
+    # The API renders an assistant's tool calls in a format it does not publish; the function
+    # name plus its JSON arguments is a close, documented estimate.
+    parts = []
+    for call in tool_calls or []:
+        function = call.get("function", {}) if isinstance(call, Mapping) else {}
+        parts.append(f"{function.get('name', '')}{function.get('arguments', '')}")
+    return "".join(parts)
+
+
+def count_chat_tokens(
+    messages: Sequence[Mapping[str, Any]],
+    model: str = "gpt-4o",
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    fallback_encoding: str | None = None,
+) -> int:
+    """The ``usage.prompt_tokens`` the API reports for a chat request.
+
+    OpenAI's rules: 3 tokens of framing per message, plus 1 when a message has a ``name``, plus
+    3 to prime the reply, plus the rendered tool definitions (see :func:`count_tool_tokens`).
+    Checked in the tests against the counts the API reported for OpenAI's published examples.
+    """
+    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
+        raise TypeError("messages must be a list of {'role': ..., 'content': ...} dicts")
+    encoding = encoding_for(model, fallback_encoding=fallback_encoding)
+    total = REPLY_PRIMING_TOKENS
+    for index, message in enumerate(messages):
+        if not isinstance(message, Mapping) or "role" not in message:
+            raise ValueError(f"message {index} must be a dict with a 'role'")
+        total += TOKENS_PER_MESSAGE
+        for key, value in message.items():
+            if key == "content":
+                text = _content_text(value, index)
+            elif key == "tool_calls":
+                text = _tool_calls_text(value)
+            elif isinstance(value, str):
+                text = value
+            else:
+                continue
+            total += len(encoding.encode(text, disallowed_special=()))
+            if key == "name":
+                total += TOKENS_PER_NAME
+    if tools:
+        total += count_tool_tokens(tools, model, fallback_encoding=fallback_encoding)
+    return total
+
+
+# How the API renders function definitions into the prompt differs by encoding family; these
+# per-part overheads are the ones OpenAI published with their worked examples.
+_TOOL_OVERHEADS: dict[str, dict[str, int]] = {
+    "o200k_base": {"function": 7, "properties": 3, "property": 3, "enum": -3, "enum_item": 3,
+                   "end": 12},
+    "cl100k_base": {"function": 10, "properties": 3, "property": 3, "enum": -3, "enum_item": 3,
+                    "end": 12},
+}
+
+
+def count_tool_tokens(
+    tools: Sequence[Mapping[str, Any]],
+    model: str = "gpt-4o",
+    *,
+    fallback_encoding: str | None = None,
+) -> int:
+    """Tokens that function-tool definitions add to a chat prompt.
+
+    Each function costs its ``name:description`` line, each property its
+    ``name:type:description`` line and its enum values, plus fixed overheads per part. A
+    trailing full stop in a description is not rendered, so it is not counted.
+    """
+    encoding = encoding_for(model, fallback_encoding=fallback_encoding)
+    overhead = _TOOL_OVERHEADS[encoding.name]
+
+    def n(text: str) -> int:
+        return len(encoding.encode(text, disallowed_special=()))
+
+    def strip_stop(text: str) -> str:
+        return text[:-1] if text.endswith(".") else text
+
+    total = 0
+    for index, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        if tool.get("type", "function") != "function" or not isinstance(function, Mapping):
+            raise ValueError(f"tool {index} must be {{'type': 'function', 'function': {{...}}}}")
+        if "name" not in function:
+            raise ValueError(f"tool {index}: function has no 'name'")
+        total += overhead["function"]
+        total += n(f"{function['name']}:{strip_stop(function.get('description', ''))}")
+        properties = (function.get("parameters") or {}).get("properties") or {}
+        if properties:
+            total += overhead["properties"]
+            for name, spec in properties.items():
+                total += overhead["property"]
+                if "enum" in spec:
+                    total += overhead["enum"]
+                    for item in spec["enum"]:
+                        total += overhead["enum_item"] + n(str(item))
+                line = f"{name}:{spec.get('type', '')}:{strip_stop(spec.get('description', ''))}"
+                total += n(line)
+    if tools:
+        total += overhead["end"]
+    return total
+
