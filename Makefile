@@ -22,6 +22,10 @@ lab: $(INSTALLED)
 	bash scripts/lab.sh
 
 ## Run every test: unit, property, Redis, server, browser, and nbval over notebooks and solutions.
+# Tests always use the local sandbox (never a real, billed endpoint, even with a key set) and
+# keep the learner's progress file out of the home directory.
+test: export COURSE_LLM_ENDPOINT = sandbox
+test: export COURSE_PROGRESS_PATH = $(CURDIR)/artifacts/test-progress.json
 test: $(INSTALLED)
 	bash scripts/ensure_chromium.sh
 	$(PY) -m ruff check .
