@@ -4,7 +4,8 @@
 
 Cells marked ``# NBVAL_CHECK_OUTPUT`` keep their fresh outputs: they are the expected values
 nbval compares against on every test run, so they must be deterministic. Every other output and
-every execution count is stripped, so diffs stay readable and no stale figure is committed.
+execution count is stripped (checked cells keep theirs: nbval treats a cell without one as
+never run), so diffs stay readable and no stale figure is committed.
 """
 
 from __future__ import annotations
@@ -24,12 +25,8 @@ def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
-        if CHECK_MARK in cell.source:
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output["execution_count"] = None
-        else:
+        if CHECK_MARK not in cell.source:
+            cell.execution_count = None
             cell.outputs = []
         cell.metadata.pop("execution", None)
     return notebook
