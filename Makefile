@@ -10,9 +10,8 @@ INSTALLED := $(VENV)/.installed
 # JupyterLab setting that keeps the news pop-up from covering the first notebook.
 $(INSTALLED): requirements.txt pyproject.toml jupyter/overrides.json
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --no-deps -e .
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
