@@ -34,7 +34,7 @@ from course_lib.algorithms import (
     topological_levels,
     topological_sort,
 )
-from course_lib.algorithms.lesson_ports import (
+from course_lib.lesson.algorithms import (
     LessonSlidingWindowLimiter,
     lesson_lcs_bytes,
     lesson_topological_sort,

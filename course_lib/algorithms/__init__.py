@@ -2,7 +2,7 @@
 queries), topological sort (scheduling dependent tool calls) and sliding-window rate limiting.
 
 Each concept has its own module; the lesson's Go code, ported faithfully with its flaws, is in
-:mod:`course_lib.algorithms.lesson_ports` for side-by-side comparison.
+:mod:`course_lib.lesson.algorithms` for side-by-side comparison.
 """
 
 from .lcs import lcs_length, lcs_length_bitparallel, lcs_length_textbook, lcs_string

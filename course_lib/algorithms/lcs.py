@@ -15,7 +15,7 @@ order (row by row). Every function here keeps that recurrence and changes only w
   (Hirschberg's divide and conquer).
 
 All of them compare Python ``str`` characters (code points), so "缓存" and "存储" share exactly one
-character. The lesson's Go code compares bytes; see :mod:`course_lib.algorithms.lesson_ports`.
+character. The lesson's Go code compares bytes; see :mod:`course_lib.lesson.algorithms`.
 
 In production use ``rapidfuzz.distance.LCSseq`` (``similarity`` is the LCS length): the same
 bit-parallel idea in C++.

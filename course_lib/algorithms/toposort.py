@@ -6,7 +6,7 @@ repeatedly takes a node whose dependencies are all done. Three things it must ge
 
 - the queue: ``collections.deque.popleft`` is ``O(1)``; the literal translation of Go's
   ``queue = queue[1:]`` into Python, ``list.pop(0)``, moves every remaining element and makes the
-  sort quadratic (see :func:`course_lib.algorithms.lesson_ports.lesson_topological_sort`);
+  sort quadratic (see :func:`course_lib.lesson.algorithms.lesson_topological_sort`);
 - a cycle means no order exists: :func:`topological_sort` returns ``None`` and
   :func:`find_cycle` names one cycle for the error message;
 - bad input: an edge naming a node outside ``0..n-1`` raises ``ValueError`` naming the edge
