@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
-from .rate_limit import Clock
+from course_lib.algorithms.rate_limit import Clock
 
 __all__ = ["LessonSlidingWindowLimiter", "lesson_lcs_bytes", "lesson_topological_sort"]
 
