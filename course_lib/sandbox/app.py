@@ -119,6 +119,19 @@ class _PrefixCache:
         return best // PREFIX_CACHE_STEP * PREFIX_CACHE_STEP
 
 
+class _Pacer:
+    def __init__(self, state: SandboxState) -> None:
+        self._state = state
+        self._loop = asyncio.get_running_loop()
+        self._due = self._loop.time()
+
+    async def wait(self, seconds: float) -> None:
+        self._due += seconds * self._state.time_scale
+        delay = self._due - self._loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
 @dataclass
 class SandboxState:
     """Settings and live state shared by every request of one sandbox."""
@@ -145,6 +158,12 @@ class SandboxState:
         scaled = seconds * self.time_scale
         if scaled > 0:
             await asyncio.sleep(scaled)
+
+    def pacer(self) -> _Pacer:
+        """A clock for a stream: each wait is measured from the stream's start, not from the
+        previous wake-up, so the event loop's small lateness does not pile up over 300 tokens."""
+        return _Pacer(self)
+
 
     def record(self, record: RequestRecord) -> RequestRecord:
         self.records.append(record)
@@ -401,13 +420,14 @@ async def chat_completions(request: Request) -> Response:
 
     async def events() -> AsyncIterator[bytes]:
         try:
-            await state.sleep(ttft)
+            pacer = state.pacer()
+            await pacer.wait(ttft)
             yield _chunk(base, {"role": "assistant", "content": "", "refusal": None}, None,
                          include_usage)
             pending = ""
             for index, piece in enumerate(pieces):
                 if index:
-                    await state.sleep(profile.seconds_per_token(rng))
+                    await pacer.wait(profile.seconds_per_token(rng))
                 if cut_after is not None and index >= cut_after:
                     # A broken connection, not a polite error: the client sees the body end
                     # early, with no finish_reason and no [DONE].
