@@ -47,6 +47,17 @@ class _HideSimulatedCuts(logging.Filter):
 _CUT_FILTER = _HideSimulatedCuts()
 
 
+def _warm_up() -> None:
+    from course_lib import tokens
+    from course_lib.embeddings import get_embedder
+    from course_lib.sandbox.answers import get_retriever
+
+    for model in ("gpt-4o", "text-embedding-3-small"):
+        tokens.encoding_for(model)
+    get_retriever()
+    get_embedder()
+
+
 def _bound_socket(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -140,13 +151,18 @@ def start(
     hang_seconds: float = 60.0,
     retry_after_s: float = 1.0,
     log_level: str = "warning",
+    warm: bool = True,
 ) -> SandboxHandle:
     """Start a sandbox on ``127.0.0.1:port`` (0: any free port) and wait until it answers.
 
     ``time_scale`` multiplies every simulated delay (1.0 real-time, 0.1 ten times faster,
     0 no delay at all); ``seed`` makes latency jitter and fault rates reproducible.
+    ``warm`` loads the tokenizers, the knowledge base and the embedding model first (once per
+    process), so the first request measured is not also the one that pays for loading them.
     """
     logging.getLogger("uvicorn.error").addFilter(_CUT_FILTER)  # adding it twice is a no-op
+    if warm:
+        _warm_up()
     state = SandboxState(
         time_scale=default_time_scale() if time_scale is None else time_scale,
         seed=seed,
