@@ -1,0 +1,305 @@
+"""The cost model against figures worked out by hand, and the calculator and cost charts.
+
+Every expected value below is written out from the price table (gpt-4o: $2.50 input, $1.25
+cached input, $10.00 output per 1M tokens; gpt-4o-mini: $0.15 / $0.075 / $0.60;
+text-embedding-3-small: $0.02), never computed by the code under test.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import matplotlib.pyplot as plt
+import pytest
+
+from course_lib.cost_model import (
+    CalculatorSettings,
+    ConversationTokens,
+    CostCalculator,
+    Traffic,
+    cacheable_prefix_tokens,
+    conversation_cost,
+    embedding_index_cost,
+    estimate,
+    format_usd,
+    monthly_cost,
+    system_prompt_saving,
+)
+from course_lib.plots.breakdown import cost_breakdown_figure, stacked_cost_figure
+from course_lib.tokens import UnknownModelError
+
+LESSON = ConversationTokens(system_prompt=500, retrieved_docs=1500, user_message=100, answer=300)
+LESSON_TRAFFIC = Traffic(users_per_day=1000, messages_per_user=5)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- one conversation
+
+
+def test_lesson_conversation_costs_0_00825() -> None:
+    cost = conversation_cost(LESSON, "gpt-4o")
+    assert LESSON.input_tokens == 2100
+    assert cost.input_usd == Decimal("0.00525")
+    assert cost.output_usd == Decimal("0.003")
+    assert cost.total_usd == Decimal("0.00825")
+
+
+def test_each_part_is_priced_at_its_rate() -> None:
+    cost = conversation_cost(LESSON, "gpt-4o")
+    assert cost.by_part == {
+        "system_prompt": Decimal("0.00125"),  # 500 x 2.50 / 1M
+        "retrieved_docs": Decimal("0.00375"),  # 1,500 x 2.50 / 1M
+        "user_message": Decimal("0.00025"),  # 100 x 2.50 / 1M
+        "framing": Decimal("0"),
+        "answer": Decimal("0.003"),  # 300 x 10.00 / 1M
+    }
+
+
+def test_input_share_of_the_lesson_conversation_is_7_of_11() -> None:
+    # 0.00525 / 0.00825 = 525 / 825 = 7 / 11
+    assert conversation_cost(LESSON, "gpt-4o").input_share == Decimal(7) / Decimal(11)
+
+
+def test_framing_tokens_are_input() -> None:
+    with_framing = ConversationTokens(500, 1500, 100, 300, framing=12)
+    assert with_framing.input_tokens == 2112
+    assert conversation_cost(with_framing, "gpt-4o").input_usd == Decimal("0.00528")
+
+
+def test_cached_prefix_is_billed_at_half_the_input_rate() -> None:
+    tokens = ConversationTokens(1100, 1500, 100, 300)
+    cost = conversation_cost(tokens, "gpt-4o", cached_input_tokens=1024)
+    assert cost.prefix_cache_discount == Decimal("0.00128")  # 1,024 x (2.50 - 1.25) / 1M
+    # 1,024 x 1.25 + 1,676 x 2.50 = 1,280 + 4,190 = 5,470 per 1M
+    assert cost.input_usd == Decimal("0.00547")
+    assert cost.total_usd == sum(cost.by_part.values()) - cost.prefix_cache_discount
+
+
+def test_a_free_conversation_has_no_input_share() -> None:
+    assert conversation_cost(ConversationTokens(0, 0, 0, 0), "gpt-4o").input_share == 0
+
+
+@pytest.mark.parametrize(("shared_prefix", "cached"), [
+    (0, 0), (500, 0), (1023, 0), (1024, 1024), (1151, 1024), (1152, 1152), (1500, 1408),
+])
+def test_cacheable_prefix_starts_at_1024_and_grows_by_128(shared_prefix, cached) -> None:
+    assert cacheable_prefix_tokens(shared_prefix) == cached
+
+
+# --------------------------------------------------------------------------- one month
+
+
+def test_lesson_month_is_1237_50_not_1200() -> None:
+    month = monthly_cost(LESSON, "gpt-4o", LESSON_TRAFFIC)
+    assert LESSON_TRAFFIC.conversations_per_day == 5000
+    assert month.conversations == 150_000
+    assert month.total_usd == Decimal("1237.50")
+    assert month.input_usd == Decimal("787.50")
+    assert month.output_usd == Decimal("450.00")
+    assert month.by_part()["retrieved_docs"] == Decimal("562.50")
+
+
+def test_the_same_month_on_gpt_4o_mini() -> None:
+    # (2,100 x 0.15 + 300 x 0.60) / 1M = 0.000495 a conversation, x 150,000
+    assert monthly_cost(LESSON, "gpt-4o-mini", LESSON_TRAFFIC).total_usd == Decimal("74.25")
+
+
+def test_cutting_the_system_prompt_from_500_to_200_saves_112_50_on_gpt_4o() -> None:
+    # 300 tokens x 150,000 conversations x $2.50 / 1M
+    assert system_prompt_saving(LESSON, 200, "gpt-4o", LESSON_TRAFFIC) == Decimal("112.50")
+    # 300 x 150,000 x $0.15 / 1M
+    assert system_prompt_saving(LESSON, 200, "gpt-4o-mini", LESSON_TRAFFIC) == Decimal("6.75")
+
+
+def test_a_500_token_prompt_is_too_short_for_the_prefix_cache() -> None:
+    saving = system_prompt_saving(LESSON, 200, "gpt-4o", LESSON_TRAFFIC, prefix_cache=True)
+    assert saving == Decimal("112.50")
+
+
+def test_with_a_prefix_cache_a_cut_saves_less() -> None:
+    long_prompt = ConversationTokens(1500, 1500, 100, 300)
+    # before: 1,408 cached x 1.25 + 1,692 x 2.50 = 5,990; after: 1,152 x 1.25 + 1,648 x 2.50
+    # = 5,560; 430 per 1M a conversation x 150,000
+    saving = system_prompt_saving(long_prompt, 1200, "gpt-4o", LESSON_TRAFFIC, prefix_cache=True)
+    assert saving == Decimal("64.50")
+    without_cache = system_prompt_saving(long_prompt, 1200, "gpt-4o", LESSON_TRAFFIC)
+    assert without_cache == Decimal("112.50")
+
+
+def test_cutting_below_1024_tokens_loses_the_cache_and_costs_more() -> None:
+    prompt = ConversationTokens(1100, 1500, 100, 300)
+    # before: 5,470 per 1M (see above); after: 2,400 x 2.50 = 6,000; -530 x 150,000 / 1M
+    saving = system_prompt_saving(prompt, 800, "gpt-4o", LESSON_TRAFFIC, prefix_cache=True)
+    assert saving == Decimal("-79.50")
+
+
+def test_embedding_10k_documents_of_500_tokens_costs_ten_cents() -> None:
+    assert embedding_index_cost(10_000, 500) == Decimal("0.10")
+    # 5M tokens x $0.13 / 1M
+    assert embedding_index_cost(10_000, 500, "text-embedding-3-large") == Decimal("0.65")
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(("arguments", "error", "match"), [
+    ((-1, 5), ValueError, "users_per_day must not be negative"),
+    ((1000, -5), ValueError, "messages_per_user must not be negative"),
+    ((1000, 5, 0), ValueError, "days must be at least 1"),
+    ((1.5, 5), TypeError, "users_per_day must be a whole number"),
+    ((True, 5), TypeError, "users_per_day must be a whole number"),
+    (("1000", 5), TypeError, "users_per_day must be a whole number"),
+])
+def test_bad_traffic_is_refused(arguments, error, match) -> None:
+    with pytest.raises(error, match=match):
+        Traffic(*arguments)
+
+
+def test_negative_tokens_are_refused() -> None:
+    with pytest.raises(ValueError, match="retrieved_docs must not be negative"):
+        ConversationTokens(500, -1, 100, 300)
+
+
+def test_unknown_model_is_an_error_that_names_it() -> None:
+    with pytest.raises(UnknownModelError, match="gpt-5-turbo"):
+        conversation_cost(LESSON, "gpt-5-turbo")
+    with pytest.raises(UnknownModelError, match="gpt-5-turbo"):
+        monthly_cost(LESSON, "gpt-5-turbo", LESSON_TRAFFIC)
+
+
+def test_an_embedding_model_cannot_answer_a_conversation() -> None:
+    with pytest.raises(ValueError, match="embedding model"):
+        conversation_cost(LESSON, "text-embedding-3-small")
+
+
+def test_cached_tokens_cannot_exceed_the_input() -> None:
+    with pytest.raises(ValueError, match="cannot exceed input_tokens"):
+        conversation_cost(LESSON, "gpt-4o", cached_input_tokens=2101)
+
+
+def test_a_longer_shorter_prompt_is_refused() -> None:
+    with pytest.raises(ValueError, match="longer than the current system prompt"):
+        system_prompt_saving(LESSON, 600, "gpt-4o", LESSON_TRAFFIC)
+
+
+def test_traffic_must_be_a_traffic() -> None:
+    with pytest.raises(TypeError, match="traffic must be a Traffic"):
+        monthly_cost(LESSON, "gpt-4o", 150_000)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("amount", "text"), [
+    (Decimal("1237.5"), "$1,237.50"),
+    (Decimal("0.00825"), "$0.00825"),
+    (Decimal("0.10"), "$0.10"),
+    (Decimal("0.00000015"), "$0.00000015"),
+    (Decimal("-79.5"), "-$79.50"),
+    (Decimal("0"), "$0.00"),
+    (0.003, "$0.003"),
+])
+def test_format_usd(amount, text) -> None:
+    assert format_usd(amount) == text
+
+
+# --------------------------------------------------------------------------- the calculator
+
+
+def test_estimate_defaults_to_the_lesson() -> None:
+    assert estimate(CalculatorSettings()).total_usd == Decimal("1237.50")
+    assert estimate(CalculatorSettings(model="gpt-4o-mini")).total_usd == Decimal("74.25")
+
+
+def test_calculator_renders_the_lesson_once_when_built() -> None:
+    calculator = CostCalculator.build()
+    assert calculator.latest.total_usd == Decimal("1237.50")
+    assert "$1,237.50" in calculator.summary.value
+    assert "150,000" in calculator.summary.value
+
+
+def test_moving_a_slider_or_the_model_recomputes() -> None:
+    calculator = CostCalculator.build()
+    calculator.controls["users_per_day"].value = 2000
+    assert calculator.latest.total_usd == Decimal("2475.00")
+    assert "$2,475.00" in calculator.summary.value
+    calculator.controls["model"].value = "gpt-4o-mini"
+    assert calculator.latest.total_usd == Decimal("148.50")  # 2 x $74.25
+    calculator.controls["system_prompt_tokens"].value = 200
+    # 1,800 x 0.15 + 300 x 0.60 = 450 per 1M, x 300,000 conversations
+    assert calculator.latest.total_usd == Decimal("135.00")
+
+
+def test_calculator_keeps_its_starting_settings_that_have_no_slider() -> None:
+    calculator = CostCalculator.build(CalculatorSettings(days=31, messages_per_user=0))
+    assert calculator.latest.conversations == 0
+    calculator.controls["messages_per_user"].value = 2
+    assert calculator.latest.conversations == 1000 * 2 * 31
+    assert calculator.settings == CalculatorSettings(days=31, messages_per_user=2)
+
+
+def test_calculator_leaves_no_figure_open() -> None:
+    before = set(plt.get_fignums())
+    calculator = CostCalculator.build()
+    calculator.controls["answer_tokens"].value = 600
+    assert set(plt.get_fignums()) == before
+
+
+def test_calculator_refuses_bad_starting_settings() -> None:
+    with pytest.raises(ValueError, match="not among"):
+        CostCalculator.build(CalculatorSettings(model="gpt-5-turbo"))
+    with pytest.raises(ValueError, match="users_per_day must not be negative"):
+        CostCalculator.build(CalculatorSettings(users_per_day=-1))
+
+
+# --------------------------------------------------------------------------- cost charts
+
+
+def bar_widths(figure) -> list[float]:
+    return [patch.get_width() for patch in figure.axes[0].patches]
+
+
+def test_breakdown_figure_draws_one_bar_per_part_with_its_cost() -> None:
+    costs = {"system prompt": Decimal("187.50"), "docs": Decimal("562.50"),
+             "answer": Decimal("450")}
+    figure = cost_breakdown_figure(costs, title="a month", output_parts=["answer"])
+    ax = figure.axes[0]
+    assert bar_widths(figure) == [187.5, 562.5, 450.0]
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(costs)
+    texts = [text.get_text() for text in ax.texts]
+    assert any("$562.50" in text and "(47%)" in text for text in texts)  # 562.5 / 1,200
+    colours = [patch.get_facecolor() for patch in ax.patches]
+    assert colours[0] == colours[1] != colours[2]
+
+
+def test_stacked_figure_scales_rows_to_shares() -> None:
+    rows = {"lesson": {"input": Decimal("0.00525"), "output": Decimal("0.003")},
+            "sample": {"input": 0.001, "output": 0.003}}
+    figure = stacked_cost_figure(rows, title="where the money goes", as_share=True)
+    widths = bar_widths(figure)
+    assert widths == pytest.approx([100 * 7 / 11, 100 * 4 / 11, 25.0, 75.0])
+    lefts = [patch.get_x() for patch in figure.axes[0].patches]
+    assert lefts == pytest.approx([0, 100 * 7 / 11, 0, 25.0])
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert "  $0.00825" in texts and "  $0.004" in texts
+
+
+def test_stacked_figure_in_dollars_keeps_part_colours_across_rows() -> None:
+    rows = {"a": {"input": 2.0, "output": 1.0}, "b": {"output": 4.0}}
+    figure = stacked_cost_figure(rows, title="t")
+    patches = figure.axes[0].patches
+    assert bar_widths(figure) == [2.0, 1.0, 4.0]
+    assert patches[1].get_facecolor() == patches[2].get_facecolor()
+
+
+@pytest.mark.parametrize("costs", [{}, {"a": -1.0}, {"a": float("nan")}])
+def test_breakdown_figure_refuses_bad_costs(costs) -> None:
+    with pytest.raises(ValueError):
+        cost_breakdown_figure(costs, title="t")
+
+
+def test_breakdown_output_parts_must_exist() -> None:
+    with pytest.raises(ValueError, match="not in costs"):
+        cost_breakdown_figure({"a": 1.0}, title="t", output_parts=["answer"])
