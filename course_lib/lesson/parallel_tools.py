@@ -1,0 +1,92 @@
+"""The lesson's ``RunToolsConcurrently`` (``internal/agent/parallel_tools.go``), ported faithfully.
+
+The Go code starts one goroutine per tool call, each writing its ``ToolResult`` into its own slot
+of a slice, and waits for all of them with a ``sync.WaitGroup``. The port does the same with one
+asyncio task per call and ``asyncio.wait`` in place of ``wg.Wait()``. It gets the speed right:
+the turn takes as long as the slowest tool, not the sum. What it leaves out is what notebook 08
+demonstrates:
+
+- **no per-tool timeout**: one tool that hangs holds ``wg.Wait()`` and so the whole turn,
+  forever, and the results of the tools that did finish are never returned (they are only
+  handed back after *all* have finished);
+- **no cancellation**: the Go code passes ``ctx`` along but never sets a deadline on it, and
+  cancelling the caller of the port stops only the *waiting*: the tool tasks run on, owned by
+  nobody, like goroutines that ignore their context;
+- **dependencies ignored**: every call starts at once, so a tool that needs another tool's
+  result (search the knowledge base *for the user's plan*) reads an input that is not there yet.
+
+Go's ``Execute`` returns ``(result, err)``; a Python tool signals the error by raising, and the
+port stores the exception in ``err`` as the Go code stores the returned error.
+
+The fixes: :func:`course_lib.tools.run_tools` (timeouts, cancellation, isolation) and
+:func:`course_lib.tools.run_dag` (dependencies). Do not use this port in real code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["LessonToolCall", "LessonToolResult", "lesson_tool", "run_tools_concurrently"]
+
+
+class LessonToolCall(Protocol):
+    """Go's ``ToolCall`` interface: ``Name() string`` and ``Execute(ctx) (any, error)``."""
+
+    def name(self) -> str: ...
+
+    async def execute(self) -> Any: ...
+
+
+@dataclass
+class LessonToolResult:
+    """Go's ``ToolResult{ToolName, Result, Err}``."""
+
+    tool_name: str
+    result: Any
+    err: BaseException | None
+
+
+@dataclass(frozen=True)
+class _FunctionTool:
+    tool_name: str
+    func: Callable[[], Awaitable[Any]]
+
+    def name(self) -> str:
+        return self.tool_name
+
+    async def execute(self) -> Any:
+        return await self.func()
+
+
+def lesson_tool(name: str, func: Callable[[], Awaitable[Any]]) -> LessonToolCall:
+    """Wrap an ``async`` function of no arguments as a :class:`LessonToolCall`."""
+    return _FunctionTool(name, func)
+
+
+# Tasks that nobody awaits any more (their caller was cancelled) must still be referenced, or
+# the event loop, which holds tasks only weakly, could garbage-collect them mid-run.
+_unowned: set[asyncio.Task[None]] = set()
+
+
+async def run_tools_concurrently(calls: Sequence[LessonToolCall]) -> list[LessonToolResult]:
+    """``RunToolsConcurrently``: run every call concurrently and wait until all have finished."""
+    results: list[LessonToolResult | None] = [None] * len(calls)  # results := make(...)
+
+    async def run(idx: int, tc: LessonToolCall) -> None:  # go func(idx int, tc ToolCall)
+        try:
+            result, err = await tc.execute(), None  # result, err := tc.Execute(ctx)
+        except Exception as error:
+            result, err = None, error
+        results[idx] = LessonToolResult(tool_name=tc.name(), result=result, err=err)
+
+    tasks = [asyncio.create_task(run(i, call), name=f"lesson-tool:{call.name()}")  # wg.Add(1)
+             for i, call in enumerate(calls)]
+    for task in tasks:
+        _unowned.add(task)
+        task.add_done_callback(_unowned.discard)  # defer wg.Done()
+    if tasks:
+        await asyncio.wait(tasks)  # wg.Wait(): no timeout, and cancelling it leaves tasks running
+    return [result for result in results if result is not None]

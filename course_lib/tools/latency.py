@@ -1,0 +1,57 @@
+"""Simulated network latency for a remote tool, and the seam that lets tests replace it.
+
+The support tools do real work (an embedding search, SQL queries) that takes a few milliseconds
+on this machine. In production the same tools sit behind a network: a vector database, the
+ticketing system's API, the user service, each a round trip of a few hundred milliseconds. That
+round trip is what concurrency saves, so the course **simulates** it with ``asyncio.sleep`` and
+says so wherever a number depends on it.
+
+A latency is any ``async`` callable that waits and returns the simulated seconds it stood for.
+:class:`SimulatedLatency` sleeps for a fixed time scaled by ``time_scale`` (0.1 runs ten times
+faster; ratios such as serial/parallel survive the scaling). Tests inject their own latency that
+waits on an ``asyncio.Event`` instead, so they control exactly when each tool finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+__all__ = ["Latency", "SimulatedLatency", "no_latency"]
+
+Latency = Callable[[], Awaitable[float]]
+
+
+@dataclass(frozen=True)
+class SimulatedLatency:
+    """Wait ``ms * time_scale`` milliseconds, like a remote call would; returns the seconds."""
+
+    ms: float
+    time_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        for label, value in (("ms", self.ms), ("time_scale", self.time_scale)):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{label} must be a number, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{label} must be a finite number >= 0, got {value!r}")
+
+    @property
+    def seconds(self) -> float:
+        """The scaled wait in seconds."""
+        return self.ms * self.time_scale / 1000
+
+    async def __call__(self) -> float:
+        await asyncio.sleep(self.seconds)
+        return self.seconds
+
+    def __str__(self) -> str:
+        scale = "" if self.time_scale == 1 else f" x time scale {self.time_scale:g}"
+        return f"simulated network latency {self.ms:g} ms{scale}"
+
+
+async def no_latency() -> float:
+    """No simulated network: the tool's own work only."""
+    return 0.0
