@@ -465,7 +465,7 @@ def test_disconnect_stops_generation(sb) -> None:
 
 def test_binds_loopback_only(sb) -> None:
     assert sb.base_url.startswith("http://127.0.0.1:")
-    assert sb._socket.getsockname()[0] == "127.0.0.1"
+    assert sb._server.socket.getsockname()[0] == "127.0.0.1"
 
 
 def test_bad_time_scale_is_refused() -> None:

@@ -1,7 +1,7 @@
 """Run the sandbox: uvicorn in a background thread, on 127.0.0.1 only.
 
-``start()`` binds a socket first (port 0 picks a free one, so two notebooks never collide), then
-serves on it from a daemon thread with its own event loop, and returns once the server answers.
+``start()`` returns once the server answers; :mod:`course_lib.serving` holds the recipe
+(a pre-bound loopback socket with ``TCP_NODELAY``, a daemon thread with its own event loop).
 """
 
 from __future__ import annotations
@@ -9,20 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
-import threading
-import time
-from dataclasses import dataclass, field
 from types import TracebackType
-
-import uvicorn
 
 from course_lib.sandbox.app import RequestRecord, SandboxState, SimulatedStreamCut, create_app
 from course_lib.sandbox.faults import FaultInjector
+from course_lib.serving import BackgroundServer
 
 __all__ = ["SandboxHandle", "default_time_scale", "start"]
-
-HOST = "127.0.0.1"
 
 
 def default_time_scale() -> float:
@@ -58,41 +51,25 @@ def _warm_up() -> None:
     get_embedder()
 
 
-def _bound_socket(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Without TCP_NODELAY, Nagle's algorithm plus delayed ACKs add ~40 ms to every small
-    # keep-alive request: that would be the sandbox's latency, not the model's.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((HOST, port))
-    except OSError as exc:
-        sock.close()
-        raise OSError(f"cannot bind the sandbox to {HOST}:{port}: {exc.strerror}") from exc
-    sock.listen(256)
-    sock.set_inheritable(True)
-    return sock
-
-
-@dataclass
 class SandboxHandle:
     """A running sandbox. Use as a context manager, or call :meth:`stop`."""
 
-    state: SandboxState
-    port: int
-    _server: uvicorn.Server
-    _thread: threading.Thread
-    _socket: socket.socket
-    _stopped: bool = field(default=False)
+    def __init__(self, state: SandboxState, server: BackgroundServer) -> None:
+        self.state = state
+        self._server = server
+
+    @property
+    def port(self) -> int:
+        return self._server.port
 
     @property
     def base_url(self) -> str:
         """What to pass as the ``openai`` client's ``base_url``."""
-        return f"http://{HOST}:{self.port}/v1"
+        return f"{self._server.url}/v1"
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return self._server.url
 
     @property
     def faults(self) -> FaultInjector:
@@ -119,17 +96,12 @@ class SandboxHandle:
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to finish (idempotent)."""
-        if self._stopped:
+        if self._server.stopped:
             return
-        self._stopped = True
-        loop_event = self.state.shutting_down
-        if loop_event is not None and self._server_loop is not None:
-            self._server_loop.call_soon_threadsafe(loop_event.set)
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-    _server_loop: asyncio.AbstractEventLoop | None = None
+        shutting_down = self.state.shutting_down
+        if shutting_down is not None:
+            self._server.call_soon(shutting_down.set)  # wake requests that simulate a hang
+        self._server.stop()
 
     def __enter__(self) -> SandboxHandle:
         return self
@@ -139,7 +111,7 @@ class SandboxHandle:
         self.stop()
 
     def __repr__(self) -> str:
-        status = "stopped" if self._stopped else "running"
+        status = "stopped" if self._server.stopped else "running"
         return f"<course sandbox {status} at {self.base_url}, time_scale={self.time_scale}>"
 
 
@@ -169,38 +141,10 @@ def start(
         hang_seconds=hang_seconds,
         faults=FaultInjector(seed=seed, retry_after_s=retry_after_s),
     )
-    sock = _bound_socket(port)
-    config = uvicorn.Config(
-        create_app(state),
-        log_level=log_level,
-        access_log=False,
-        timeout_graceful_shutdown=2,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    ready = threading.Event()
-    handle: SandboxHandle
 
-    def serve() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
+    def make_shutdown_event(loop: asyncio.AbstractEventLoop) -> None:
         state.shutting_down = asyncio.Event()
-        handle._server_loop = loop
-        ready.set()
-        try:
-            loop.run_until_complete(server.serve(sockets=[sock]))
-        finally:
-            loop.close()
 
-    thread = threading.Thread(target=serve, name=f"course-sandbox-{sock.getsockname()[1]}",
-                              daemon=True)
-    handle = SandboxHandle(state, sock.getsockname()[1], server, thread, sock)
-    thread.start()
-    ready.wait(timeout=10)
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            handle.stop()
-            raise RuntimeError("the sandbox server did not start")
-        time.sleep(0.005)
-    return handle
+    server = BackgroundServer(create_app(state), port=port, name="sandbox",
+                              log_level=log_level, on_loop=make_shutdown_event)
+    return SandboxHandle(state, server)

@@ -1,0 +1,112 @@
+"""Serve an ASGI app with uvicorn on 127.0.0.1, from a background thread.
+
+The sandbox and the streaming server both run inside a notebook's kernel, so neither may block
+it. The recipe, shared here:
+
+1. bind the socket first (port 0 picks a free one, so two notebooks never collide), on the
+   loopback address only, with ``TCP_NODELAY``: without it, Nagle's algorithm plus delayed ACKs
+   hold back each small write (~40 ms per keep-alive request or per SSE event), which would be
+   our latency, not the model's;
+2. serve it from a daemon thread with its own event loop;
+3. return once uvicorn reports it has started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+__all__ = ["HOST", "BackgroundServer", "bind_loopback"]
+
+HOST = "127.0.0.1"
+
+
+def bind_loopback(port: int, what: str = "the server") -> socket.socket:
+    """A listening TCP socket on ``127.0.0.1:port`` with ``TCP_NODELAY`` set."""
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port must be between 0 and 65535, got {port}")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot bind {what} to {HOST}:{port}: {exc.strerror}") from exc
+    sock.listen(256)
+    return sock
+
+
+class BackgroundServer:
+    """uvicorn serving ``app`` on a pre-bound loopback socket, in a daemon thread.
+
+    ``on_loop`` runs inside the server's event loop thread before serving (to create loop-bound
+    objects such as an ``asyncio.Event``).
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        port: int = 0,
+        name: str = "server",
+        lifespan: str = "off",
+        log_level: str = "warning",
+        on_loop: Callable[[asyncio.AbstractEventLoop], None] | None = None,
+        startup_timeout: float = 15.0,
+    ) -> None:
+        self.socket = bind_loopback(port, name)
+        self.port: int = self.socket.getsockname()[1]
+        self.loop: asyncio.AbstractEventLoop | None = None
+        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan=lifespan,
+                                timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._stopped = False
+        self._thread = threading.Thread(target=self._serve, args=(on_loop,),
+                                        name=f"course-{name}-{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + startup_timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{name} did not start within {startup_timeout} s")
+            time.sleep(0.005)
+
+    def _serve(self, on_loop: Callable[[asyncio.AbstractEventLoop], None] | None) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self.loop = loop
+        if on_loop is not None:
+            on_loop(loop)
+        try:
+            loop.run_until_complete(self._server.serve(sockets=[self.socket]))
+        finally:
+            loop.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def call_soon(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` in the server's event loop (thread-safe)."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(callback)
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to finish (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.socket.close()
