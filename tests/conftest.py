@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from course_lib import local_redis
+from course_lib.local_redis import start_local_redis
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """Start a real, throw-away Redis server on 127.0.0.1 for this test session."""
-    with local_redis.start() as server:
+    with start_local_redis() as server:
         yield server.url
 
 
