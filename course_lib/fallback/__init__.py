@@ -1,0 +1,72 @@
+"""Fallbacks and retries that know which failures they can fix (notebook 06).
+
+The lesson's implementation 4 ("Fallback 机制") switches to ``gpt-4o-mini`` on any error of the
+primary. This package does what a production client needs instead, one concept per module:
+
+* :mod:`~.errors`: which errors to retry, which to fall back on, which to surface; Retry-After;
+* :mod:`~.backoff`: full-jitter exponential backoff, floored by Retry-After;
+* :mod:`~.deadline`: one time budget across every attempt and fallback;
+* :mod:`~.circuit_breaker`: stop calling a model that keeps failing; probe it later;
+* :mod:`~.chain`: a link, with its model, attempts, per-attempt timeout and own request;
+* :mod:`~.run`: the decisions of one call, free of I/O (shared by the sync and async clients);
+* :mod:`~.client`: :class:`FallbackClient` and :class:`AsyncFallbackClient`;
+* :mod:`~.streaming`: streams fall back only before their first token;
+* :mod:`~.outcome` and :mod:`~.exceptions`: what a call returns, and what it raises;
+* :mod:`~.measure`: success rate, who answered, p50/p95 and cost under faults.
+
+The lesson's own code is ported faithfully in :mod:`course_lib.lesson.fallback_client`.
+"""
+
+from course_lib.fallback.backoff import FullJitterBackoff
+from course_lib.fallback.chain import ChainLink
+from course_lib.fallback.circuit_breaker import BreakerState, CircuitBreaker
+from course_lib.fallback.client import AsyncFallbackClient, CancelSignal, FallbackClient
+from course_lib.fallback.deadline import Deadline
+from course_lib.fallback.errors import (
+    CONTEXT_LENGTH_EXCEEDED,
+    Failure,
+    FailureKind,
+    classify,
+    classify_status,
+    retry_after_seconds,
+)
+from course_lib.fallback.exceptions import (
+    AllLinksFailedError,
+    CallerCancelledError,
+    DeadlineExceededError,
+    FallbackError,
+    StreamInterruptedError,
+)
+from course_lib.fallback.outcome import AttemptRecord, FallbackResult, usage_cost_usd
+from course_lib.fallback.run import ChainRun, PlannedCall
+from course_lib.fallback.streaming import AsyncFallbackStream, FallbackStream, carries_output
+
+__all__ = [
+    "CONTEXT_LENGTH_EXCEEDED",
+    "AllLinksFailedError",
+    "AsyncFallbackClient",
+    "AsyncFallbackStream",
+    "AttemptRecord",
+    "BreakerState",
+    "CallerCancelledError",
+    "CancelSignal",
+    "ChainLink",
+    "ChainRun",
+    "CircuitBreaker",
+    "Deadline",
+    "DeadlineExceededError",
+    "Failure",
+    "FailureKind",
+    "FallbackClient",
+    "FallbackError",
+    "FallbackResult",
+    "FallbackStream",
+    "FullJitterBackoff",
+    "PlannedCall",
+    "StreamInterruptedError",
+    "carries_output",
+    "classify",
+    "classify_status",
+    "retry_after_seconds",
+    "usage_cost_usd",
+]

@@ -1,0 +1,162 @@
+"""Which failures deserve a retry, which a fallback, and which must reach the caller unchanged.
+
+The lesson's ``FallbackClient`` treats every error alike: the primary failed, so try the other
+model. But an error says *whose* problem it is, and only some problems go away by asking again
+or by asking someone else:
+
+======================= ==================================================== =================
+kind                    examples                                             what to do
+======================= ==================================================== =================
+``RETRYABLE``           408, 409, 429, 5xx, a timeout, a dropped connection  wait, try again;
+                                                                             then the next link
+``CONTEXT_TOO_LONG``    400 with code ``context_length_exceeded``            no retry: go to a
+                                                                             link with a larger
+                                                                             context window
+``NOT_RETRYABLE``       400, 401, 403, 404, 422 (and any error that is not   surface it: the
+                        the provider's, such as a bug in our own code)       request or the key
+                                                                             is wrong everywhere
+``CANCELLED``           the caller gave up (``asyncio.CancelledError``, a    surface it: nobody
+                        cancel event, a deadline the caller set)             is waiting any more
+======================= ==================================================== =================
+
+A 400 (bad parameter) or a 401 (bad key) cannot succeed on the secondary either: falling back
+just doubles the latency and blames two models for the caller's bug. 403 and 404 usually mean a
+model name or an access grant is wrong; a chain that quietly routes around them hides the
+misconfiguration for months, so they surface too.
+
+The retryable set is the same one openai-python retries by itself (408, 409, 429, >= 500, and
+connection errors): see ``openai._base_client.BaseClient._should_retry``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+import openai
+
+from course_lib.fallback.exceptions import CallerCancelledError, FallbackError
+
+__all__ = [
+    "CONTEXT_LENGTH_EXCEEDED",
+    "Failure",
+    "FailureKind",
+    "classify",
+    "classify_status",
+    "retry_after_seconds",
+]
+
+CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
+# 408 request timeout, 409 lock conflict, 429 rate limit: the provider asks us to come back.
+_RETRYABLE_4XX = frozenset({408, 409, 429})
+
+
+class FailureKind(StrEnum):
+    """What a failure means for the fallback chain."""
+
+    RETRYABLE = "retryable"
+    CONTEXT_TOO_LONG = "context_too_long"
+    NOT_RETRYABLE = "not_retryable"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One classified error: its kind, and what the provider said about it."""
+
+    kind: FailureKind
+    error_type: str
+    message: str
+    status: int | None = None
+    code: str | None = None
+    retry_after_s: float | None = None
+
+    def describe(self) -> str:
+        """A one-line summary, e.g. ``"429 rate_limit_exceeded (retryable, retry after 1.0 s)"``."""
+        head = " ".join(str(part) for part in (self.status, self.code) if part is not None)
+        head = head or self.error_type
+        after = "" if self.retry_after_s is None else f", retry after {self.retry_after_s:g} s"
+        return f"{head} ({self.kind.value}{after})"
+
+
+def classify_status(status: int, code: str | None = None) -> FailureKind:
+    """The kind of an HTTP error status (with the error body's ``code``, when there is one)."""
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise ValueError(f"status must be an HTTP status code between 100 and 599, got {status!r}")
+    if status < 400:
+        raise ValueError(f"status {status} is not an error status (errors are 400-599)")
+    if status == 400 and code == CONTEXT_LENGTH_EXCEEDED:
+        return FailureKind.CONTEXT_TOO_LONG
+    if status in _RETRYABLE_4XX or status >= 500:
+        return FailureKind.RETRYABLE
+    return FailureKind.NOT_RETRYABLE
+
+
+def retry_after_seconds(
+    headers: Mapping[str, str] | None, *, now: Callable[[], float] = time.time
+) -> float | None:
+    """How long the server asked us to wait, from ``retry-after-ms`` or ``Retry-After``.
+
+    ``retry-after-ms`` (OpenAI's, in milliseconds) wins over ``Retry-After``, which may be
+    seconds or an HTTP date (``now`` is the wall clock that date is compared with). Returns
+    None when neither header is usable; a date in the past gives 0.
+    """
+    if headers is None:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        if math.isfinite(value) and value >= 0:
+            return value / divisor
+    raw_date = headers.get("retry-after")
+    if raw_date is None:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw_date)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - now())
+
+
+def classify(error: BaseException, *, now: Callable[[], float] = time.time) -> Failure:
+    """Classify any exception a chat call can raise (``now``: wall clock for HTTP dates)."""
+    name = type(error).__name__
+    message = str(error) or name
+    if isinstance(error, CallerCancelledError):
+        return Failure(FailureKind.CANCELLED, name, message)
+    if isinstance(error, asyncio.CancelledError):
+        return Failure(FailureKind.CANCELLED, name, "the caller cancelled the call")
+    if isinstance(error, FallbackError):
+        # An inner chain already retried and fell back as far as it could.
+        return Failure(FailureKind.NOT_RETRYABLE, name, message)
+    if isinstance(error, openai.APIStatusError):
+        code = getattr(error, "code", None)
+        return Failure(
+            classify_status(error.status_code, code),
+            name,
+            message,
+            status=error.status_code,
+            code=code,
+            retry_after_s=retry_after_seconds(error.response.headers, now=now),
+        )
+    if isinstance(error, openai.APIResponseValidationError):
+        # The provider answered 2xx with a body that is not what the API promises: its fault,
+        # so another attempt or another link may well be fine.
+        return Failure(FailureKind.RETRYABLE, name, message, status=error.status_code)
+    if isinstance(error, openai.APIError):
+        # APITimeoutError and APIConnectionError (the request never got an answer), and errors
+        # a stream reports mid-way: none of them says the request itself was wrong.
+        return Failure(FailureKind.RETRYABLE, name, message, code=getattr(error, "code", None))
+    if isinstance(error, TimeoutError):
+        return Failure(FailureKind.RETRYABLE, name, "the attempt timed out")
+    return Failure(FailureKind.NOT_RETRYABLE, name, message)

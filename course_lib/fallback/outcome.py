@@ -1,0 +1,98 @@
+"""What a fallback call reports: who answered, after what, and how long it took.
+
+The lesson's client marks a fallback answer with ``Metadata{"used_fallback": "true"}`` and
+drops everything else. To operate a chain you need more: which model answered (quality and
+price differ), how many requests it took (each failed one still costs latency, and rate-limit
+quota), which errors were seen (a dashboard of 429s vs 503s tells you whether to buy quota or
+change provider), and the total latency the user felt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
+
+from course_lib.fallback.errors import Failure
+from course_lib.pricing import cost_usd
+
+__all__ = ["AttemptRecord", "FallbackResult", "usage_cost_usd"]
+
+ResponseT = TypeVar("ResponseT")
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt on one link (``outcome="skipped"``: its circuit breaker was open, no request
+    was sent). Times are seconds since the call started."""
+
+    link: str
+    model: str
+    attempt: int
+    outcome: Literal["ok", "failed", "skipped"]
+    started_s: float
+    duration_s: float = 0.0
+    failure: Failure | None = None
+    waited_after_s: float = 0.0
+
+    def describe(self) -> str:
+        what = {"ok": "ok", "skipped": "skipped (circuit open)"}.get(
+            self.outcome, self.failure.describe() if self.failure else "failed")
+        wait = f", then waited {self.waited_after_s * 1000:.0f} ms" if self.waited_after_s else ""
+        return f"{self.link} #{self.attempt}: {what}{wait}"
+
+
+def usage_cost_usd(model: str, usage: Any) -> Decimal:
+    """The exact price of one response's ``usage`` (an openai usage object) on ``model``."""
+    if usage is None:
+        raise ValueError(f"no usage reported for {model}: a stream needs "
+                         "stream_options={'include_usage': True} to be billed")
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    return cost_usd(model, usage.prompt_tokens, usage.completion_tokens, cached)
+
+
+@dataclass(frozen=True)
+class FallbackResult(Generic[ResponseT]):
+    """The answer, and how the chain got it."""
+
+    response: ResponseT
+    link: str
+    model: str
+    link_index: int
+    attempts: tuple[AttemptRecord, ...]
+    latency_s: float
+
+    @property
+    def used_fallback(self) -> bool:
+        """True when a link other than the first one answered."""
+        return self.link_index > 0
+
+    @property
+    def requests_sent(self) -> int:
+        """Requests that reached a provider (skipped links sent none)."""
+        return sum(1 for a in self.attempts if a.outcome != "skipped")
+
+    @property
+    def errors(self) -> tuple[Failure, ...]:
+        return tuple(a.failure for a in self.attempts if a.failure is not None)
+
+    @property
+    def content(self) -> str | None:
+        """The answer text of a chat completion."""
+        return self.response.choices[0].message.content  # type: ignore[attr-defined]
+
+    def cost_usd(self) -> Decimal:
+        """What the answering request costs.
+
+        Requests that ended in an error status are not billed; one that *we* timed out may
+        still be, if the provider finished it anyway, and no client can see that charge.
+        """
+        return usage_cost_usd(self.model, getattr(self.response, "usage", None))
+
+    def describe(self) -> str:
+        who = self.link if self.link == self.model else f"{self.link} ({self.model})"
+        lines = [f"answered by {who} after {self.requests_sent} request(s) "
+                 f"in {self.latency_s * 1000:.0f} ms"]
+        lines += [f"  {a.describe()}" for a in self.attempts]
+        return "\n".join(lines)

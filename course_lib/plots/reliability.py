@@ -1,0 +1,133 @@
+"""Figures for notebook 06: backoff spread, one call's attempts, and clients compared under faults.
+
+Every function draws measured data handed to it and returns the ``Figure``; times are divided
+by ``time_unit`` so a notebook running the sandbox at time scale 0.02 can label its axes in
+simulated seconds (``time_unit=0.02``) and the bars read like the real thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from course_lib.fallback.measure import LoadSummary
+from course_lib.fallback.outcome import AttemptRecord
+
+__all__ = ["attempt_timeline", "backoff_spread", "fallback_comparison"]
+
+_OUTCOME_COLOURS = {"ok": "#2a9d8f", "failed": "#e76f51", "skipped": "#adb5bd"}
+_WAIT_COLOUR = "#f4a261"
+
+
+def backoff_spread(draws: Mapping[int, Sequence[float]], ceilings: Mapping[int, float],
+                   *, title: str = "Full-jitter backoff: where retries land") -> Figure:
+    """Each retry's sampled waits (dots) under its ceiling ``min(cap, base * 2**retry)``
+    (line), next to where every client would retry without jitter (crosses)."""
+    if not draws:
+        raise ValueError("backoff_spread needs draws for at least one retry number")
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    rng = np.random.default_rng(0)  # horizontal jitter of the dots, for legibility only
+    for retry, values in sorted(draws.items()):
+        xs = retry + rng.uniform(-0.25, 0.25, size=len(values))
+        ax.scatter(xs, values, s=4, alpha=0.25, color="#457b9d")
+        ax.hlines(ceilings[retry], retry - 0.35, retry + 0.35, color="black", linewidth=1.5)
+        ax.scatter([retry], [ceilings[retry]], marker="x", s=60, color="#e63946", zorder=3)
+    ax.set_xticks(sorted(draws))
+    ax.set_xlabel("retry number")
+    ax.set_ylabel("wait before the retry (s)")
+    ax.set_title(title)
+    ax.legend(handles=[
+        Patch(color="#457b9d", label="full jitter: uniform in [0, ceiling]"),
+        Patch(color="black", label="ceiling"),
+        Patch(color="#e63946", label="no jitter: everyone at the ceiling"),
+    ], loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def attempt_timeline(attempts: Sequence[AttemptRecord], *, time_unit: float = 1.0,
+                     unit_label: str = "s", title: str = "One call through the chain"
+                     ) -> Figure:
+    """A Gantt chart of one call: each attempt as a bar (green ok, red failed, grey skipped)
+    with its failure written next to it, and the backoff waits between attempts."""
+    if not attempts:
+        raise ValueError("attempt_timeline needs at least one attempt")
+    if time_unit <= 0:
+        raise ValueError(f"time_unit must be > 0, got {time_unit}")
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(attempts) + 1.4))
+    for row, attempt in enumerate(attempts):
+        start, width = attempt.started_s / time_unit, attempt.duration_s / time_unit
+        wait = attempt.waited_after_s / time_unit
+        ax.barh(row, max(width, 1e-3), left=start, color=_OUTCOME_COLOURS[attempt.outcome])
+        if wait:
+            ax.barh(row, wait, left=start + width, color=_WAIT_COLOUR, alpha=0.6, hatch="//")
+        label = attempt.failure.describe() if attempt.failure else attempt.outcome
+        ax.text(start + width + wait, row, f"  {label}", va="center", fontsize=8)
+    ax.set_yticks(range(len(attempts)), [f"{a.link} #{a.attempt}" for a in attempts])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"time since the call started ({unit_label})")
+    ax.set_title(title)
+    ax.legend(handles=[Patch(color=c, label=k) for k, c in _OUTCOME_COLOURS.items()]
+              + [Patch(color=_WAIT_COLOUR, alpha=0.6, label="backoff wait")],
+              loc="lower right", fontsize=8)
+    ax.margins(x=0.35)
+    fig.tight_layout()
+    return fig
+
+
+def fallback_comparison(summaries: Sequence[LoadSummary],
+                        latencies: Mapping[str, Sequence[float]] | None = None, *,
+                        time_unit: float = 1.0, unit_label: str = "s") -> Figure:
+    """Clients side by side: answered at all / by the primary, p50 and p95 latency, cost per
+    1,000 calls, and (given ``latencies`` per summary name) the latency distribution."""
+    if not summaries:
+        raise ValueError("fallback_comparison needs at least one LoadSummary")
+    panels = 4 if latencies else 3
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.8))
+    names = [s.name for s in summaries]
+    x = np.arange(len(summaries))
+
+    ax = axes[0]
+    ax.bar(x - 0.2, [s.success_rate * 100 for s in summaries], 0.4, label="answered",
+           color="#2a9d8f")
+    ax.bar(x + 0.2, [s.primary_share * 100 for s in summaries], 0.4,
+           label="answered by the primary", color="#264653")
+    ax.set_ylim(0, 130)  # headroom for the legend above the bars
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_ylabel("% of calls")
+    ax.set_title("Who answered")
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
+
+    ax = axes[1]
+    ax.bar(x - 0.2, [s.p50_s / time_unit for s in summaries], 0.4, label="p50",
+           color="#8ecae6")
+    ax.bar(x + 0.2, [s.p95_s / time_unit for s in summaries], 0.4, label="p95",
+           color="#219ebc")
+    ax.set_ylabel(f"latency ({unit_label})")
+    ax.set_title("Latency the user felt")
+    ax.legend(fontsize=8)
+
+    ax = axes[2]
+    ax.bar(x, [float(s.cost_usd) * 1000 / s.calls for s in summaries], 0.5, color="#e9c46a")
+    ax.set_ylabel("USD per 1,000 calls")
+    ax.set_title("Cost (exact, from usage)")
+
+    for ax in axes[:3]:
+        ax.set_xticks(x, names, rotation=15, ha="right", fontsize=8)
+
+    if latencies:
+        ax = axes[3]
+        for name in names:
+            values = np.sort(np.asarray(latencies[name], dtype=float)) / time_unit
+            ax.plot(values, np.arange(1, len(values) + 1) / len(values), label=name)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"latency ({unit_label}, log scale)")
+        ax.set_ylabel("share of calls at most this slow")
+        ax.set_title("The tail")
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
