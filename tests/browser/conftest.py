@@ -1,4 +1,7 @@
-"""Fixtures for the browser tests: one JupyterLab and one Chromium per session, a page per test.
+"""Fixtures for the browser tests: one JupyterLab and one Chromium for the package, a page each.
+
+Package scope, not session scope: Playwright's sync API runs an event loop in the main thread
+while the browser is open, and every later test that calls ``asyncio.run`` would fail.
 
 The server is started from the course root, through its own `scripts/lab.sh`. To develop these
 tests against a stand-in course (a folder holding `scripts/lab.sh`, `.venv` and the notebooks),
@@ -33,16 +36,16 @@ def course_root() -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server(course_root: Path) -> Iterator[LabServer]:
-    """JupyterLab, started the way `make lab` starts it, for the whole session."""
+    """JupyterLab, started the way `make lab` starts it, for the browser tests."""
     with running_lab(course_root) as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for the whole session."""
+    """Debian's Chromium, headless, for the browser tests."""
     with chromium_browser() as launched:
         yield launched
 
