@@ -32,7 +32,7 @@ test: $(INSTALLED)
 
 ## Side-by-side ratios against peer libraries (prints a table, writes benchmarks/results.json).
 bench: $(INSTALLED)
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks --write-readme
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

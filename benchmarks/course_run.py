@@ -1,0 +1,106 @@
+"""The whole course, timed: nbval over every notebook and every exercise solution.
+
+This is what a teacher's CI (and ``make test``) pays for the notebooks: each one executed top
+to bottom in a fresh kernel, against the local sandbox, in a subprocess with
+``COURSE_LLM_ENDPOINT=sandbox`` so no real endpoint is ever called. The goal is a wall time of
+at most 180 s on a 2-core machine; the figure is wall time over that budget. Where the time
+goes is pytest's own ``--durations`` report (the slowest cells), kept as this row's profile.
+Most of a notebook's time is simulated latency it waits out on purpose, so the figure depends
+more on the time scales the notebooks choose than on the CPU; a busy machine still slows it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.results import Config, Goal, Measurement, Quantity
+
+GROUP = "course"
+BUDGET_S = 180.0
+ROOT = Path(__file__).resolve().parent.parent
+QUICK_NOTEBOOK = "notebooks/00_start_here.ipynb"
+
+
+def course_paths(root: Path = ROOT, *, quick: bool = False) -> list[str]:
+    """What nbval runs: every notebook, and the exercise solutions once they exist."""
+    if quick:
+        return [QUICK_NOTEBOOK]
+    paths = ["notebooks"]
+    solutions = root / "exercises" / "solutions"
+    if solutions.is_dir() and any(solutions.rglob("*.ipynb")):
+        paths.append("exercises/solutions")
+    return paths
+
+
+# One line of pytest's --durations report: "27.75s call     notebooks/07_x.ipynb::Cell 5".
+_DURATION = re.compile(r"^(?P<seconds>\d+(?:\.\d+)?)s\s+(?:setup|call|teardown)\s+"
+                       r"(?P<file>[^\s:]+)::.*$", re.MULTILINE)
+
+
+def seconds_per_file(durations_report: str) -> dict[str, float]:
+    """Total seconds per notebook from pytest's ``--durations`` lines, slowest first."""
+    totals: dict[str, float] = {}
+    for match in _DURATION.finditer(durations_report):
+        totals[match["file"]] = totals.get(match["file"], 0.0) + float(match["seconds"])
+    return dict(sorted(totals.items(), key=lambda item: -item[1]))
+
+
+def _where_the_time_goes(output: str, wall_s: float) -> str:
+    per_file = seconds_per_file(output)
+    accounted = sum(per_file.values())
+    lines = [f"{'seconds':>8}  {'share':>6}  notebook (setup + cells + teardown)"]
+    lines += [f"{seconds:8.1f}  {seconds / wall_s:6.1%}  {name}"
+              for name, seconds in per_file.items()]
+    lines.append(f"{wall_s - accounted:8.1f}  {(wall_s - accounted) / wall_s:6.1%}  outside "
+                 "any test (pytest start-up, collection)")
+    slowest = [match.group(0) for match in _DURATION.finditer(output)][:15]  # pytest sorts them
+    return "\n".join([*lines, "", "slowest steps (pytest --durations):", *slowest])
+
+
+def _summary(output: str) -> str:
+    """pytest's last line, e.g. ``2 failed, 224 passed in 196.71s``."""
+    lines = [line.strip("= ") for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def run(config: Config) -> list[Measurement]:
+    paths = course_paths(quick=config.quick)
+    with tempfile.TemporaryDirectory(prefix="course-bench-") as scratch:
+        env = {**os.environ, "COURSE_LLM_ENDPOINT": "sandbox",
+               "COURSE_PROGRESS_PATH": str(Path(scratch) / "progress.json")}
+        command = [sys.executable, "-m", "pytest", *paths, "--nbval-lax", "--nbval-current-env",
+                   "-q", "-p", "no:cacheprovider", "--durations=0", "--durations-min=0",
+                   "--color=no"]
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                                   check=False)
+        wall_s = time.perf_counter() - started
+    output = completed.stdout + completed.stderr
+    summary = _summary(output)
+    passed = completed.returncode == 0
+    failures = re.findall(r"^FAILED (.+?)(?: - .*)?$", output, flags=re.MULTILINE)
+    report = (f"$ python {' '.join(command[1:])}\nwall {wall_s:.1f} s, exit "
+              f"{completed.returncode}, {os.cpu_count()} cores, load average {load:.1f} at the "
+              f"start; {summary}\n\n{_where_the_time_goes(output, wall_s)}\n")
+    note = (f"{' + '.join(paths)}; {summary}; {os.cpu_count()} cores, load average "
+            f"{load:.1f} at the start")
+    if not passed:
+        note += f"; FAILED: {', '.join(failures) or 'see profile'}"
+    goal = Goal("<=", 1.0, source="brief: ≤ 180 s on 2 cores")
+    return [Measurement(
+        f"{GROUP}.nbval_wall_time", GROUP, "whole course under nbval: wall time vs 180 s budget",
+        ours=Quantity("nbval wall time" + ("" if passed else " (with failures)"), wall_s, "s",
+                      (wall_s,), {"exit_code": float(completed.returncode),
+                                  **{f"{name} s": seconds
+                                     for name, seconds in seconds_per_file(output).items()}}),
+        peer=Quantity("the goal's budget", BUDGET_S, "s", reference="budget"),
+        ratio=wall_s / BUDGET_S, ratio_kind="wall/budget",
+        goal=goal if not config.quick else None,
+        profile=lambda: report, note=note)]
