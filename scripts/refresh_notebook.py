@@ -22,6 +22,8 @@ CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 
 
 def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    # Widget state saved by the run would be committed as ~100 KB of noise per notebook.
+    notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue

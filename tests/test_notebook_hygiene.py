@@ -16,6 +16,7 @@ CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 def code_cells(path: Path) -> list[dict]:
     notebook = json.loads(path.read_text(encoding="utf-8"))
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    assert "widgets" not in notebook["metadata"], "saved widget state is committed"
     return [c for c in notebook["cells"] if c["cell_type"] == "code"]
 
 

@@ -1,0 +1,63 @@
+"""Batch embedding: few requests, several in flight, only failures retried, order kept.
+
+See :mod:`course_lib.batching.embedder` for the story and notebook 07 for the measurements.
+"""
+
+from course_lib.batching.embedder import (
+    MAX_INPUT_TOKENS,
+    MAX_INPUTS_PER_REQUEST,
+    MAX_TOKENS_PER_REQUEST,
+    AsyncEmbeddingClient,
+    BatchEmbedder,
+    MalformedResponseError,
+)
+from course_lib.batching.ideal import (
+    MeasuredCost,
+    PlannedRequest,
+    ideal_seconds,
+    measure_machine_cost,
+    model_latency_s,
+    predict_seconds,
+)
+from course_lib.batching.inputs import EmbeddingInputError, InvalidInput, check_inputs
+from course_lib.batching.pause import SharedPause
+from course_lib.batching.plan import Batch, plan_batches
+from course_lib.batching.report import (
+    AttemptRecord,
+    BatchEmbeddingError,
+    BatchFailure,
+    BatchReport,
+    EmbeddingRun,
+    index_ranges,
+)
+from course_lib.batching.retry import Backoff, is_retryable, retry_after_seconds
+
+__all__ = [
+    "MAX_INPUTS_PER_REQUEST",
+    "MAX_INPUT_TOKENS",
+    "MAX_TOKENS_PER_REQUEST",
+    "AsyncEmbeddingClient",
+    "AttemptRecord",
+    "Backoff",
+    "Batch",
+    "BatchEmbedder",
+    "BatchEmbeddingError",
+    "BatchFailure",
+    "BatchReport",
+    "EmbeddingInputError",
+    "EmbeddingRun",
+    "InvalidInput",
+    "MalformedResponseError",
+    "MeasuredCost",
+    "PlannedRequest",
+    "SharedPause",
+    "check_inputs",
+    "ideal_seconds",
+    "index_ranges",
+    "is_retryable",
+    "measure_machine_cost",
+    "model_latency_s",
+    "plan_batches",
+    "predict_seconds",
+    "retry_after_seconds",
+]
