@@ -488,3 +488,25 @@ def test_standalone_module_serves_on_the_given_port() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_embedding_memo_embeds_each_distinct_text_once(client, sb, monkeypatch) -> None:
+    from course_lib import embeddings
+
+    calls: list[list[str]] = []
+    real = embeddings.embed
+
+    def counting_embed(texts):
+        calls.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(embeddings, "embed", counting_embed)
+    texts = ["memo test: first", "memo test: second", "memo test: first"]
+    first = client.embeddings.create(model="text-embedding-3-small", input=texts,
+                                     encoding_format="float")
+    again = client.embeddings.create(model="text-embedding-3-small", input=texts[:2],
+                                     encoding_format="float")
+    assert calls == [["memo test: first", "memo test: second"]]
+    assert first.data[0].embedding == first.data[2].embedding == again.data[0].embedding
+    assert first.usage.prompt_tokens == sum(
+        tokens.count_tokens(t, "text-embedding-3-small") for t in texts)
