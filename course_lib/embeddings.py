@@ -64,7 +64,7 @@ def model_files() -> tuple[Path, Path]:
 class MiniLMEmbedder:
     """Embeds text into 384-d unit vectors; thread-safe, batches internally."""
 
-    def __init__(self, *, batch_size: int = 64, threads: int = 1, verify: bool = True) -> None:
+    def __init__(self, *, batch_size: int = 8, threads: int = 1, verify: bool = True) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -105,11 +105,17 @@ class MiniLMEmbedder:
                 raise TypeError(f"input {index} is {type(text).__name__}, not str")
         if not texts:
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        # A batch is padded to its longest text, and attention grows with that length, so texts
+        # of similar length are batched together (and small batches suit a 2-core machine);
+        # rows are put back in input order afterwards.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         chunks = [
-            self._embed_batch(texts[start : start + self.batch_size])
-            for start in range(0, len(texts), self.batch_size)
+            self._embed_batch([texts[i] for i in order[start : start + self.batch_size]])
+            for start in range(0, len(order), self.batch_size)
         ]
-        return np.concatenate(chunks, axis=0)
+        vectors = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        vectors[order] = np.concatenate(chunks, axis=0)
+        return vectors
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         with self._lock:  # the tokenizer's padding/truncation settings are shared state

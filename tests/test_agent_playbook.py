@@ -22,7 +22,6 @@ from course_lib.agent import (
     format_playbook,
     ladder,
     operating_router,
-    small_batch_embedder,
 )
 from course_lib.plots.playbook import ablation_figure, agents_figure
 
@@ -105,16 +104,6 @@ def test_the_playbook_prints_every_row_and_its_reason() -> None:
 
 
 # --------------------------------------------------------------------------- routing
-
-
-def test_small_batches_give_the_same_rows_in_input_order() -> None:
-    def embed(texts: Sequence[str]) -> np.ndarray:  # a vector that encodes the text itself
-        return np.array([[len(t), ord(t[0])] for t in texts], dtype=float)
-
-    texts = ["ccc", "a", "bbbbb", "dd", "e"]
-    assert np.array_equal(small_batch_embedder(embed, 2)(texts), embed(texts))
-    with pytest.raises(ValueError, match="batch_size"):
-        small_batch_embedder(embed, 0)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from course_lib.agent.replay import (
     strong_references,
     summarize,
 )
-from course_lib.agent.routing import operating_router, small_batch_embedder
+from course_lib.agent.routing import operating_router
 from course_lib.agent.turn import ServedFrom, TurnRecord
 
 __all__ = [
@@ -89,7 +89,6 @@ __all__ = [
     "replay",
     "require_no_sdk_retries",
     "required_facts",
-    "small_batch_embedder",
     "strong_references",
     "summarize",
     "support_cache_policy",

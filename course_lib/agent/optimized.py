@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import openai
 
 from course_lib.cache import (
@@ -51,9 +52,11 @@ from course_lib.fallback import (
     CircuitBreaker,
     FallbackError,
     FullJitterBackoff,
+    StreamInterruptedError,
     carries_output,
 )
 from course_lib.router import STRONG_MODEL, WEAK_MODEL, RouteDecision, Router
+from course_lib.streaming import estimated_bill
 from course_lib.tools import SupportTools
 from course_lib.tracker import CallCost, CostTracker
 from course_lib.traffic import TrafficEvent
@@ -77,7 +80,16 @@ TEMPERATURE = 0  # deterministic answers: the only kind a response cache may ser
 
 
 class StreamEndedEarlyError(RuntimeError):
-    """A stream ended without its usage chunk: the answer may be cut, and cannot be billed."""
+    """A stream broke, or ended without its usage chunk, after ``text_received``.
+
+    The provider still bills what it generated, so the agent bills an estimate (the prompt and
+    the received text counted with tiktoken) before it reports the failure.
+    """
+
+    def __init__(self, message: str, *, model: str, text_received: str) -> None:
+        super().__init__(message)
+        self.model = model
+        self.text_received = text_received
 
 
 def support_cache_policy() -> TTLPolicy:
@@ -291,7 +303,13 @@ class OptimizedAgent:
         messages = build_messages(event.query, style=self.style, product=self.product,
                                   hits=context.hits, profile=context.profile,
                                   ticket=context.ticket, unavailable=context.unavailable)
-        trace.reply = reply = await self._ask(messages, trace, started)
+        try:
+            trace.reply = reply = await self._ask(messages, trace, started)
+        except (StreamEndedEarlyError, StreamInterruptedError) as cut:
+            # Tokens were generated before the break: they are on the provider's bill.
+            bill = estimated_bill(cut.model, messages, cut.text_received)
+            self.tracker.record_usage(bill.model, bill.usage(), at=event.at)
+            raise
         trace.call = call = self.tracker.record_usage(reply.model, reply.usage, at=event.at)
         entry = context.best_entry
         return CachedAnswer(
@@ -337,12 +355,18 @@ class OptimizedAgent:
         usage = None
         chunks = await self.client.chat.completions.create(
             model=model, stream=True, stream_options={"include_usage": True}, **request)
-        async for chunk in chunks:
-            if ttft is None and carries_output(chunk):
-                ttft = self._clock() - started
-            pieces += [choice.delta.content for choice in chunk.choices if choice.delta.content]
-            if chunk.usage is not None:
-                usage = chunk.usage
+        try:
+            async for chunk in chunks:
+                if ttft is None and carries_output(chunk):
+                    ttft = self._clock() - started
+                pieces += [choice.delta.content for choice in chunk.choices
+                           if choice.delta.content]
+                if chunk.usage is not None:
+                    usage = chunk.usage
+        except (openai.APIError, httpx2.HTTPError) as exc:
+            raise StreamEndedEarlyError(
+                f"the {model} stream broke after {len(''.join(pieces))} characters: {exc}",
+                model=model, text_received="".join(pieces)) from exc
         _require_usage(usage, model, "".join(pieces))
         return _Reply("".join(pieces), model, usage, ttft, False, 1)
 
@@ -351,4 +375,4 @@ def _require_usage(usage: Any, model: str, text: str) -> None:
     if usage is None:
         raise StreamEndedEarlyError(
             f"the {model} stream ended without its usage chunk after {len(text)} characters: "
-            "the answer may be cut short, and cannot be billed")
+            "the answer may be cut short", model=model, text_received=text)

@@ -7,10 +7,7 @@ fitted so that a missed hard question costs twice a wasted strong call (``miss_c
 :func:`operating_router` repeats exactly that procedure on the training split, so the agent
 routes with the router the course chose, not with a copy of its numbers.
 
-The embedding function is memoised (each text embedded once, as in notebook 05) and embeds in
-small batches of similar length: the ONNX model pads a batch to its longest text, and on this
-course's two-core machines a batch of 64 mixed-length questions takes several times longer than
-the same texts in batches of four.
+The embedding function is memoised (each text embedded once, as in notebook 05).
 """
 
 from __future__ import annotations
@@ -28,32 +25,12 @@ from course_lib.router import (
     memoised,
 )
 
-__all__ = ["K_CANDIDATES", "MISS_COST", "operating_router", "small_batch_embedder"]
+__all__ = ["K_CANDIDATES", "MISS_COST", "operating_router"]
 
 K_CANDIDATES = (3, 5, 7, 9, 11, 15, 21)  # notebook 05's K_VALUES
 MISS_COST = 2  # notebook 05's policy: a hard question answered by mini costs two wasted calls
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
-
-
-def small_batch_embedder(embed: EmbedFn, batch_size: int = 4) -> EmbedFn:
-    """``embed`` applied to length-sorted batches of ``batch_size``, rows in input order."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
-
-    def embed_in_small_batches(texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.asarray(embed([]))
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        parts = [np.asarray(embed([texts[i] for i in order[start:start + batch_size]]))
-                 for start in range(0, len(order), batch_size)]
-        vectors = np.concatenate(parts)
-        out = np.empty_like(vectors)
-        out[order] = vectors
-        return out
-
-    return embed_in_small_batches
 
 
 def operating_router(
@@ -65,7 +42,7 @@ def operating_router(
 ) -> EmbeddingRouter:
     """Notebook 05's chosen router, fitted on ``train`` (``load_routing_queries("train")``).
 
-    ``embed`` defaults to the course's MiniLM model (memoised, small batches); tests pass a
+    ``embed`` defaults to the course's MiniLM model (memoised); tests pass a
     fake one. Ties in leave-one-out accuracy go to the smaller ``k``, as in notebook 05.
     """
     if not train:
@@ -73,7 +50,7 @@ def operating_router(
     if embed is None:
         from course_lib.embeddings import embed as minilm
 
-        embed = memoised(small_batch_embedder(minilm))
+        embed = memoised(minilm)
     features = combine_embeddings(embed, hashed_term_vectors)
     labels = [q.label for q in train]
     is_complex = np.array([label == "complex" for label in labels])
