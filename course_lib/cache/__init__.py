@@ -10,6 +10,7 @@ Notebook 04 builds on these, one concept per module:
 ``redis_single_flight``  the same across processes, with a Redis lock (``SET NX PX``)
 ``response_cache``       ``ResponseCache``: all of the above, failing soft, with invalidation
 ``semantic``             ``SemanticCache``: nearest cached question by cosine similarity
+``typo``                 ``TypoTolerantCache``: a cached question found again despite a typo
 ``guards``               vetoes for matches the embedding model cannot judge
 ``threshold``            precision/recall of hit decisions vs threshold, and the choice
 """
@@ -31,6 +32,7 @@ from course_lib.cache.semantic import SemanticCache, SemanticMatch, first_object
 from course_lib.cache.single_flight import AsyncSingleFlight, SingleFlight
 from course_lib.cache.stores import CacheStoreError, MemoryTTLStore, RedisTTLStore, TTLStore
 from course_lib.cache.threshold import ThresholdPoint, choose_threshold, hit_curve
+from course_lib.cache.typo import TypoMatch, TypoTolerantCache, typo_distance
 
 __all__ = [
     "HOUR_S",
@@ -53,6 +55,8 @@ __all__ = [
     "TTLPolicy",
     "TTLStore",
     "ThresholdPoint",
+    "TypoMatch",
+    "TypoTolerantCache",
     "UnreadableTextGuard",
     "cache_key",
     "cache_scope",
@@ -62,5 +66,6 @@ __all__ = [
     "first_objection",
     "hit_curve",
     "keys_for_collision_probability",
+    "typo_distance",
     "unknown_share",
 ]
