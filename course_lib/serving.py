@@ -18,11 +18,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import uvicorn
 
-__all__ = ["HOST", "BackgroundServer", "bind_loopback"]
+__all__ = ["HOST", "BackgroundServer", "ServerHandle", "bind_loopback"]
 
 HOST = "127.0.0.1"
 
@@ -110,3 +111,30 @@ class BackgroundServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self.socket.close()
+
+
+class ServerHandle:
+    """What callers hold: the address and a way to stop; usable as a context manager."""
+
+    def __init__(self, server: BackgroundServer) -> None:
+        self._server = server
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        """The server's root URL, e.g. ``http://127.0.0.1:54321``."""
+        return self._server.url
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to finish (idempotent)."""
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from types import TracebackType
 
 from course_lib.sandbox.app import RequestRecord, SandboxState, SimulatedStreamCut, create_app
 from course_lib.sandbox.faults import FaultInjector
-from course_lib.serving import BackgroundServer
+from course_lib.serving import BackgroundServer, ServerHandle
 
 __all__ = ["SandboxHandle", "default_time_scale", "start"]
 
@@ -51,25 +50,17 @@ def _warm_up() -> None:
     get_embedder()
 
 
-class SandboxHandle:
+class SandboxHandle(ServerHandle):
     """A running sandbox. Use as a context manager, or call :meth:`stop`."""
 
     def __init__(self, state: SandboxState, server: BackgroundServer) -> None:
+        super().__init__(server)
         self.state = state
-        self._server = server
-
-    @property
-    def port(self) -> int:
-        return self._server.port
 
     @property
     def base_url(self) -> str:
         """What to pass as the ``openai`` client's ``base_url``."""
-        return f"{self._server.url}/v1"
-
-    @property
-    def url(self) -> str:
-        return self._server.url
+        return f"{self.url}/v1"
 
     @property
     def faults(self) -> FaultInjector:
@@ -96,19 +87,10 @@ class SandboxHandle:
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to finish (idempotent)."""
-        if self._server.stopped:
-            return
         shutting_down = self.state.shutting_down
-        if shutting_down is not None:
+        if shutting_down is not None and not self._server.stopped:
             self._server.call_soon(shutting_down.set)  # wake requests that simulate a hang
-        self._server.stop()
-
-    def __enter__(self) -> SandboxHandle:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+        super().stop()
 
     def __repr__(self) -> str:
         status = "stopped" if self._server.stopped else "running"

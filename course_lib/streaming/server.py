@@ -10,32 +10,23 @@ socket with ``TCP_NODELAY``, so small SSE writes leave at once, served from a da
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any
 
 from starlette.types import ASGIApp
 
 from course_lib.serving import HOST, BackgroundServer
+from course_lib.serving import ServerHandle as BaseHandle
 from course_lib.streaming.app import StreamOutcome, StreamState, create_stream_app
 
 __all__ = ["HOST", "ServerHandle", "serve_app", "start_stream_server"]
 
 
-class ServerHandle:
+class ServerHandle(BaseHandle):
     """A running server. Use as a context manager, or call :meth:`stop`."""
 
     def __init__(self, app: Any, server: BackgroundServer) -> None:
+        super().__init__(server)
         self.app = app
-        self._server = server
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        """The server's root URL, e.g. ``http://127.0.0.1:54321`` (the page is at ``/``)."""
-        return self._server.url
 
     @property
     def state(self) -> StreamState:
@@ -49,17 +40,6 @@ class ServerHandle:
     def outcomes(self) -> list[StreamOutcome]:
         """How each stream ended, oldest first."""
         return list(self.state.outcomes)
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread to finish (idempotent)."""
-        self._server.stop()
-
-    def __enter__(self) -> ServerHandle:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         status = "stopped" if self._server.stopped else "running"
