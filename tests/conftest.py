@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Redis server started by the tests, never assumed to be running."""
+"""Shared fixtures: a real Redis server started by the tests (never assumed to be running), and
+a sandbox per test module."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from course_lib import sandbox
 from course_lib.local_redis import start_local_redis
 
 
@@ -26,3 +28,20 @@ def redis_client(redis_url: str):
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox_handle(request: pytest.FixtureRequest) -> Iterator[sandbox.SandboxHandle]:
+    """A sandbox at time scale 0 for one test module (seed: the module's ``SANDBOX_SEED``)."""
+    seed = getattr(request.module, "SANDBOX_SEED", 0)
+    with sandbox.start(time_scale=0, seed=seed, hang_seconds=10) as handle:
+        yield handle
+
+
+@pytest.fixture()
+def sb(sandbox_handle: sandbox.SandboxHandle) -> Iterator[sandbox.SandboxHandle]:
+    """The module's sandbox with no faults scripted and no requests recorded yet."""
+    sandbox_handle.faults.clear()
+    sandbox_handle.clear_requests()
+    yield sandbox_handle
+    sandbox_handle.faults.clear()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -94,18 +93,7 @@ def customers() -> CustomerDirectory:
     return CustomerDirectory()
 
 
-@pytest.fixture(scope="module")
-def sandbox_handle() -> Iterator[sandbox.SandboxHandle]:
-    with sandbox.start(time_scale=0, seed=10) as handle:
-        yield handle
-
-
-@pytest.fixture()
-def sb(sandbox_handle: sandbox.SandboxHandle) -> Iterator[sandbox.SandboxHandle]:
-    sandbox_handle.faults.clear()
-    sandbox_handle.clear_requests()
-    yield sandbox_handle
-    sandbox_handle.faults.clear()
+SANDBOX_SEED = 10  # read by the shared `sb` fixture in tests/conftest.py
 
 
 def tools(kb_index: KnowledgeBaseIndex, log: list[str] | None = None) -> SupportTools:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -21,18 +20,7 @@ from tests.test_fallback_policy import FakeClock
 MESSAGES = [{"role": "user", "content": "How do I reset my password?"}]
 
 
-@pytest.fixture(scope="module")
-def sandbox_handle() -> Iterator[sandbox.SandboxHandle]:
-    with sandbox.start(time_scale=0, seed=5, hang_seconds=10) as handle:
-        yield handle
-
-
-@pytest.fixture()
-def sb(sandbox_handle: sandbox.SandboxHandle) -> Iterator[sandbox.SandboxHandle]:
-    sandbox_handle.faults.clear()
-    sandbox_handle.clear_requests()
-    yield sandbox_handle
-    sandbox_handle.faults.clear()
+SANDBOX_SEED = 5  # read by the shared `sb` fixture in tests/conftest.py
 
 
 def run_port(sb: sandbox.SandboxHandle, request: lesson.GenerateRequest, *,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -34,18 +33,7 @@ MESSAGES = [{"role": "user", "content": "How do I reset my password?"}]
 NO_WAIT = FullJitterBackoff(base_s=0.0, cap_s=0.0)
 
 
-@pytest.fixture(scope="module")
-def sandbox_handle() -> Iterator[sandbox.SandboxHandle]:
-    with sandbox.start(time_scale=0, seed=3, hang_seconds=10) as handle:
-        yield handle
-
-
-@pytest.fixture()
-def sb(sandbox_handle: sandbox.SandboxHandle) -> Iterator[sandbox.SandboxHandle]:
-    sandbox_handle.faults.clear()
-    sandbox_handle.clear_requests()
-    yield sandbox_handle
-    sandbox_handle.faults.clear()
+SANDBOX_SEED = 3  # read by the shared `sb` fixture in tests/conftest.py
 
 
 class SentRequests:
