@@ -75,6 +75,9 @@ PRICES: dict[str, ModelPrice] = {
         _chat("gpt-4o-2024-08-06", "2.50", "1.25", "10.00"),
         # The first gpt-4o snapshot kept its launch price and never got prompt caching.
         _chat("gpt-4o-2024-05-13", "5.00", None, "15.00"),
+        # A long-context model (about 1M tokens), for fallbacks when a prompt is too long.
+        _chat("gpt-4.1", "2.00", "0.50", "8.00", alias_of="gpt-4.1-2025-04-14"),
+        _chat("gpt-4.1-2025-04-14", "2.00", "0.50", "8.00"),
         _chat("gpt-4o-mini", "0.15", "0.075", "0.60", alias_of="gpt-4o-mini-2024-07-18"),
         _chat("gpt-4o-mini-2024-07-18", "0.15", "0.075", "0.60"),
         _embedding("text-embedding-3-small", "0.02"),

@@ -145,21 +145,19 @@ def test_a_400_is_sent_once_and_surfaces(sb: sandbox.SandboxHandle,
 
 def test_context_too_long_goes_to_the_larger_context_link(sb: sandbox.SandboxHandle) -> None:
     sent = SentRequests()
-    # The sandbox serves no model with more than 128k tokens of context, so the long-context
-    # link stands in for one (as gpt-4.1's 1M window would): it declares the larger window and
-    # adapts the request so the sandbox's model accepts it.
     links = [
         ChainLink("gpt-4o", context_window=128_000),
         ChainLink("gpt-4o-mini", context_window=128_000),
-        ChainLink("gpt-4o", name="long-context stand-in", context_window=1_000_000,
-                  adapt=lambda request: {**request, "max_tokens": 500}),
+        ChainLink("gpt-4.1", context_window=1_047_576),
     ]
+    # An audit log of about 140k tokens: too long for gpt-4o and gpt-4o-mini, not for gpt-4.1.
+    log = [{"role": "system", "content": "Audit log: a member changed a setting. " * 17_000}]
     fb = FallbackClient(links, client=counted_client(sb, sent), backoff=NO_WAIT)
-    result = fb.create(messages=MESSAGES, max_tokens=128_000)  # prompt + max_tokens > 128k
+    result = fb.create(messages=[*log, *MESSAGES])
     assert result.errors[0].code == "context_length_exceeded"
-    assert result.link == "long-context stand-in"
-    assert sent.models == ["gpt-4o", "gpt-4o"]  # no retry, and gpt-4o-mini (128k) skipped
-    assert served(sb) == [("gpt-4o", 200, None)]
+    assert result.model == "gpt-4.1"  # the link that answered
+    assert sent.models == ["gpt-4o", "gpt-4.1"]  # no retry, and gpt-4o-mini (128k) skipped
+    assert served(sb) == [("gpt-4.1", 200, None)]
 
 
 def test_sdk_retries_stack_under_our_loop_unless_switched_off(

@@ -88,3 +88,9 @@ def test_prices_are_decimals() -> None:
     price = price_for("gpt-4o-mini")
     assert price.input == Decimal("0.15") and price.cached_input == Decimal("0.075")
     assert isinstance(cost_usd("gpt-4o", 3, 7), Decimal)
+
+
+def test_long_context_model_price() -> None:
+    # gpt-4.1: $2.00 in, $0.50 cached in, $8.00 out per 1M tokens.
+    assert cost_usd("gpt-4.1", 1_000_000, 1_000_000, cached_input_tokens=500_000) == Decimal("9.25")
+    assert price_for("gpt-4.1").alias_of == "gpt-4.1-2025-04-14"

@@ -510,3 +510,15 @@ def test_embedding_memo_embeds_each_distinct_text_once(client, sb, monkeypatch) 
     assert first.data[0].embedding == first.data[2].embedding == again.data[0].embedding
     assert first.usage.prompt_tokens == sum(
         tokens.count_tokens(t, "text-embedding-3-small") for t in texts)
+
+
+def test_each_model_has_its_own_context_window(client) -> None:
+    long = [{"role": "system", "content": "Audit log: a member changed a setting. " * 17_000},
+            {"role": "user", "content": "How do I export data?"}]
+    assert tokens.count_chat_tokens(long, "gpt-4o") > 128_000
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="gpt-4o", messages=long)
+    assert info.value.code == "context_length_exceeded"
+    response = client.chat.completions.create(model="gpt-4.1", messages=long)
+    assert response.model == "gpt-4.1-2025-04-14"
+    assert response.usage.prompt_tokens == tokens.count_chat_tokens(long, "gpt-4.1")

@@ -57,9 +57,9 @@ class ModelProfile:
         return min(2.0, max(0.5, rng.gauss(1.0, self.jitter)))
 
 
-def _chat(name: str, family: str, ttft: float, per_token: float, tps: float, style: str
-          ) -> ModelProfile:
-    return ModelProfile(name, "chat", family, ttft, per_token, tps, 0.08, 128_000, style)  # type: ignore[arg-type]
+def _chat(name: str, family: str, ttft: float, per_token: float, tps: float, style: str,
+          context: int = 128_000) -> ModelProfile:
+    return ModelProfile(name, "chat", family, ttft, per_token, tps, 0.08, context, style)  # type: ignore[arg-type]
 
 
 def _embedding(name: str) -> ModelProfile:
@@ -69,6 +69,9 @@ def _embedding(name: str) -> ModelProfile:
 
 _GPT_4O = dict(family="gpt-4o", ttft=0.40, per_token=0.000_12, tps=80.0, style="full")
 _GPT_4O_MINI = dict(family="gpt-4o-mini", ttft=0.25, per_token=0.000_06, tps=140.0, style="brief")
+# gpt-4.1 reads up to 1,047,576 tokens: the long-context fallback of notebook 06.
+_GPT_41 = dict(family="gpt-4.1", ttft=0.45, per_token=0.000_10, tps=75.0, style="full",
+               context=1_047_576)
 
 MODEL_PROFILES: dict[str, ModelProfile] = {
     profile.name: profile
@@ -77,6 +80,8 @@ MODEL_PROFILES: dict[str, ModelProfile] = {
         _chat("gpt-4o-2024-11-20", **_GPT_4O),
         _chat("gpt-4o-2024-08-06", **_GPT_4O),
         _chat("gpt-4o-2024-05-13", **_GPT_4O),
+        _chat("gpt-4.1", **_GPT_41),
+        _chat("gpt-4.1-2025-04-14", **_GPT_41),
         _chat("gpt-4o-mini", **_GPT_4O_MINI),
         _chat("gpt-4o-mini-2024-07-18", **_GPT_4O_MINI),
         _embedding("text-embedding-3-small"),
