@@ -6,7 +6,12 @@ set -euo pipefail
 
 readonly CHROMIUM=/usr/bin/chromium
 
-if [ -x "$CHROMIUM" ]; then
+# A small Chinese font and an emoji font, so the lesson's original wording and the cards' icons
+# render in screenshots instead of boxes.
+readonly FONTS=(/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+                /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf)
+
+if [ -x "$CHROMIUM" ] && [ -f "${FONTS[0]}" ] && [ -f "${FONTS[1]}" ]; then
   exit 0  # the common case: already installed, stay silent and fast
 fi
 
@@ -28,11 +33,12 @@ if [ "$(id -u)" != "0" ]; then
   fi
 fi
 
-echo "ensure_chromium: installing Debian's chromium for the browser tests (one time)..."
+echo "ensure_chromium: installing Debian's chromium and fonts for the browser tests (one time)..."
 log="$(mktemp -t ensure-chromium.XXXXXX.log)"
 export DEBIAN_FRONTEND=noninteractive
 if ! { "${sudo_cmd[@]}" apt-get update -qq \
-       && "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium; } >"$log" 2>&1; then
+       && "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium \
+            fonts-wqy-microhei fonts-noto-color-emoji; } >"$log" 2>&1; then
   tail -n 20 "$log" >&2
   fail "apt-get could not install chromium (full log: $log)"
 fi
