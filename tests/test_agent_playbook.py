@@ -1,14 +1,12 @@
-"""course_lib.agent.levers, playbook, routing and plots.playbook: the parts around the agents."""
+"""course_lib.agent.levers, playbook and plots.playbook: the parts around the agents."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from decimal import Decimal
 
 import matplotlib
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 
 from course_lib.agent import (
@@ -21,7 +19,6 @@ from course_lib.agent import (
     PlaybookRow,
     format_playbook,
     ladder,
-    operating_router,
 )
 from course_lib.plots.playbook import ablation_figure, agents_figure
 
@@ -101,34 +98,6 @@ def test_the_playbook_prints_every_row_and_its_reason() -> None:
     assert text.splitlines()[0] == "cost levers"
     assert "10-30%" in text and "21%" in text and "the trace repeats itself" in text
     assert "陈旧信息返回" in text
-
-
-# --------------------------------------------------------------------------- routing
-
-
-@dataclass(frozen=True)
-class Labelled:
-    query: str
-    turns: int
-    label: str
-
-
-def test_the_operating_router_learns_separable_examples() -> None:
-    # "x..." questions are complex, "y..." simple; the fake embedding separates them perfectly,
-    # so every k is right on every example and the smallest k wins the tie.
-    train = [Labelled(f"x{i}", 1, "complex") for i in range(12)] + [
-        Labelled(f"y{i}", 1, "simple") for i in range(12)]
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        return np.array([[1.0, 0.01 * i] if t.startswith("x") else [0.01 * i, 1.0]
-                         for i, t in enumerate(texts)])
-
-    router = operating_router(train, embed=embed, k_candidates=(3, 5, 7))
-    assert router.k == 3
-    assert router.route("x-new", 1).model == "gpt-4o"
-    assert router.route("y-new", 1).model == "gpt-4o-mini"
-    with pytest.raises(ValueError, match="training queries"):
-        operating_router([], embed=embed)
 
 
 # --------------------------------------------------------------------------- plots

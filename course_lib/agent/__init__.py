@@ -52,7 +52,6 @@ from course_lib.agent.replay import (
     strong_references,
     summarize,
 )
-from course_lib.agent.routing import operating_router
 from course_lib.agent.turn import ServedFrom, TurnRecord
 
 __all__ = [
@@ -84,7 +83,6 @@ __all__ = [
     "gather_context",
     "ladder",
     "missing_facts",
-    "operating_router",
     "percentile",
     "replay",
     "require_no_sdk_retries",

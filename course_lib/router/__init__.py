@@ -49,6 +49,7 @@ from course_lib.router.features import (
     memoised,
     unknown_piece_share,
 )
+from course_lib.router.operating import operating_router
 from course_lib.router.rules import LESSON_KEYWORDS, KeywordStats, RuleRouter, fit_thresholds
 from course_lib.router.sticky import Escalation, StickyRouter
 
@@ -80,6 +81,7 @@ __all__ = [
     "format_reports",
     "hashed_term_vectors",
     "memoised",
+    "operating_router",
     "report_routing",
     "sample_size_per_arm",
     "saving_from_weak_share",

@@ -1,4 +1,4 @@
-"""The router the optimized agent uses: notebook 05's operating point, rebuilt the same way.
+"""Notebook 05's operating point as one function: the router the course chose, refitted.
 
 Notebook 05 measured every router on held-out questions and chose an :class:`EmbeddingRouter`
 over MiniLM sentence embeddings combined with hashed word and character terms (which read
@@ -16,14 +16,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from course_lib.router import (
-    EmbeddingRouter,
-    LabelledQuery,
-    combine_embeddings,
-    fit_threshold,
-    hashed_term_vectors,
-    memoised,
-)
+from course_lib.router.decision import LabelledQuery
+from course_lib.router.embedding import EmbeddingRouter, fit_threshold
+from course_lib.router.features import combine_embeddings, hashed_term_vectors, memoised
 
 __all__ = ["K_CANDIDATES", "MISS_COST", "operating_router"]
 
