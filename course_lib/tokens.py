@@ -20,11 +20,14 @@ import hashlib
 import importlib.util
 import os
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import tiktoken
+
+from course_lib import models
+from course_lib.models import UnknownModelError
 
 __all__ = [
     "ENCODING_BLOB_URLS",
@@ -45,52 +48,12 @@ ENCODING_BLOB_URLS: dict[str, str] = {
     "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
 }
 
-# Exact model names first; dated snapshots fall back to the family prefix below.
-_MODEL_ENCODINGS: dict[str, str] = {
-    "gpt-4o": "o200k_base",
-    "gpt-4o-mini": "o200k_base",
-    "gpt-4.1": "o200k_base",
-    "gpt-4.1-mini": "o200k_base",
-    "gpt-4": "cl100k_base",
-    "gpt-4-turbo": "cl100k_base",
-    "gpt-3.5-turbo": "cl100k_base",
-    "text-embedding-3-small": "cl100k_base",
-    "text-embedding-3-large": "cl100k_base",
-    "text-embedding-ada-002": "cl100k_base",
-}
-_SNAPSHOT_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("gpt-4o-mini-", "o200k_base"),
-    ("gpt-4o-", "o200k_base"),
-    ("gpt-4.1-", "o200k_base"),
-    ("gpt-4-", "cl100k_base"),
-    ("gpt-3.5-turbo-", "cl100k_base"),
-)
-
 # OpenAI's published chat framing: each message is wrapped in
 # <|start|>{role/name}\n{content}<|end|>\n, which costs 3 tokens; a name costs 1 more; and the
 # reply is primed with <|start|>assistant<|message|>, 3 tokens.
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMING_TOKENS = 3
-
-
-class UnknownModelError(KeyError):
-    """A model name this course has no tokenizer (or price) for.
-
-    A ``KeyError`` so ``except KeyError`` still works, but its message names the model and the
-    models that are known, instead of failing later with a silent wrong count.
-    """
-
-    def __init__(self, model: str, known: Iterable[str], what: str = "tokenizer") -> None:
-        self.model = model
-        self.known = sorted(known)
-        super().__init__(model)
-        self._message = (
-            f"unknown model {model!r}: no {what} for it. Known models: {', '.join(self.known)}"
-        )
-
-    def __str__(self) -> str:
-        return self._message
 
 
 def _default_cache_dir() -> Path:
@@ -149,19 +112,14 @@ def _encoding(name: str) -> tiktoken.Encoding:
 
 def known_models() -> list[str]:
     """Model names with a known tokenizer (dated snapshots of these families work too)."""
-    return sorted(_MODEL_ENCODINGS)
+    return sorted(entry.name for entry in models.entries())
 
 
 def encoding_name_for(model: str) -> str:
     """The tiktoken encoding a model uses, e.g. ``o200k_base`` for ``gpt-4o-2024-08-06``."""
     if not isinstance(model, str) or not model.strip():
         raise ValueError(f"model must be a non-empty string, got {model!r}")
-    if model in _MODEL_ENCODINGS:
-        return _MODEL_ENCODINGS[model]
-    for prefix, name in _SNAPSHOT_PREFIXES:
-        if model.startswith(prefix):
-            return name
-    raise UnknownModelError(model, _MODEL_ENCODINGS)
+    return models.encoding_name(model)
 
 
 def encoding_for(model: str, *, fallback_encoding: str | None = None) -> tiktoken.Encoding:

@@ -7,13 +7,14 @@ smaller ``max_tokens``, no tools). Here every link names its own model, and may 
 caller's request to itself::
 
     chain = [
-        ChainLink("gpt-4o", max_attempts=3, attempt_timeout_s=20, context_window=128_000),
+        ChainLink("gpt-4o", max_attempts=3, attempt_timeout_s=20),
         ChainLink("gpt-4o-mini", max_attempts=2, attempt_timeout_s=10,
                   adapt=lambda request: {**request, "max_tokens": 400}),
     ]
 
 A link may also carry its own ``client`` (another provider or region); otherwise the chain's
-client is used.
+client is used. A link's context window comes from the model registry
+(:mod:`course_lib.models`), so a "context too long" error can skip to a link that takes more.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from course_lib import models
 
 __all__ = ["RESERVED_REQUEST_KEYS", "ChainLink"]
 
@@ -34,8 +37,10 @@ class ChainLink:
     """A model to try, with its own retry budget, per-attempt timeout and request.
 
     ``attempt_timeout_s`` bounds one attempt (None: only the chain's total deadline bounds it);
-    ``context_window`` (tokens, optional) lets a "context too long" error skip straight to a
-    link with a larger window; ``adapt`` turns the caller's request into this link's request;
+    ``context_window`` (tokens) lets a "context too long" error skip straight to a link with a
+    larger window: by default the registry's figure for ``model``, None for a model the
+    registry does not know (pass it for a self-hosted model, or one your client maps to
+    another); ``adapt`` turns the caller's request into this link's request;
     ``name`` labels the link in results (default: the model).
     """
 
@@ -61,6 +66,8 @@ class ChainLink:
         ):
             raise ValueError(f"ChainLink({self.model!r}): attempt_timeout_s must be a number of "
                              f"seconds > 0 or None, got {timeout!r}")
+        if self.context_window is None:
+            object.__setattr__(self, "context_window", models.context_window(self.model))
         window = self.context_window
         if window is not None and (not isinstance(window, int) or isinstance(window, bool)
                                    or window < 1):

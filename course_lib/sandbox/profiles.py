@@ -7,16 +7,22 @@ Latency of a chat completion has two parts the learner can feel:
   cheaper to process, which is why cached prompts also start faster);
 * **generation**: output tokens arrive at a roughly steady rate (tokens per second).
 
-The numbers below are round figures of the order public measurements report for these models;
-they are a *model* of latency, not a measurement of OpenAI. Everything is multiplied by one
-``time_scale`` so CI can run the same experiments 10x faster while every ratio still holds.
+The numbers are round figures of the order public measurements report for these models; they
+are a *model* of latency, not a measurement of OpenAI. They live with every other fact about a
+model in the registry (:class:`course_lib.models.Simulation`); this module is the sandbox's view
+of it, one :class:`ModelProfile` per name the sandbox serves (aliases and dated snapshots).
+Everything is multiplied by one ``time_scale`` so CI can run the same experiments 10x faster
+while every ratio still holds.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from course_lib.models import ModelEntry, RegistryView
 
 __all__ = ["MODEL_PROFILES", "ModelProfile", "profile_for"]
 
@@ -57,38 +63,26 @@ class ModelProfile:
         return min(2.0, max(0.5, rng.gauss(1.0, self.jitter)))
 
 
-def _chat(name: str, family: str, ttft: float, per_token: float, tps: float, style: str,
-          context: int = 128_000) -> ModelProfile:
-    return ModelProfile(name, "chat", family, ttft, per_token, tps, 0.08, context, style)  # type: ignore[arg-type]
-
-
-def _embedding(name: str) -> ModelProfile:
-    # An embedding request is one forward pass: a fixed round trip plus a small cost per token.
-    return ModelProfile(name, "embedding", name, 0.06, 0.000_002, 0.0, 0.05, 8_192)
-
-
-_GPT_4O = dict(family="gpt-4o", ttft=0.40, per_token=0.000_12, tps=80.0, style="full")
-_GPT_4O_MINI = dict(family="gpt-4o-mini", ttft=0.25, per_token=0.000_06, tps=140.0, style="brief")
-# gpt-4.1 reads up to 1,047,576 tokens: the long-context fallback of notebook 06.
-_GPT_41 = dict(family="gpt-4.1", ttft=0.45, per_token=0.000_10, tps=75.0, style="full",
-               context=1_047_576)
-
-MODEL_PROFILES: dict[str, ModelProfile] = {
-    profile.name: profile
-    for profile in (
-        _chat("gpt-4o", **_GPT_4O),
-        _chat("gpt-4o-2024-11-20", **_GPT_4O),
-        _chat("gpt-4o-2024-08-06", **_GPT_4O),
-        _chat("gpt-4o-2024-05-13", **_GPT_4O),
-        _chat("gpt-4.1", **_GPT_41),
-        _chat("gpt-4.1-2025-04-14", **_GPT_41),
-        _chat("gpt-4o-mini", **_GPT_4O_MINI),
-        _chat("gpt-4o-mini-2024-07-18", **_GPT_4O_MINI),
-        _embedding("text-embedding-3-small"),
-        _embedding("text-embedding-3-large"),
-        _embedding("text-embedding-ada-002"),
+def _profile(name: str, entry: ModelEntry) -> ModelProfile | None:
+    simulation = entry.simulation
+    if simulation is None or entry.context_window is None:
+        return None
+    return ModelProfile(
+        name=name,
+        kind=entry.kind,
+        family=entry.name,
+        ttft_base_s=simulation.ttft_base_s,
+        ttft_per_prompt_token_s=simulation.ttft_per_prompt_token_s,
+        tokens_per_second=simulation.tokens_per_second,
+        jitter=simulation.jitter,
+        context_window=entry.context_window,
+        answer_style=simulation.answer_style,
+        cached_prompt_cost=simulation.cached_prompt_cost,
     )
-}
+
+
+# Every model of the registry with a simulation, by each of its names.
+MODEL_PROFILES: Mapping[str, ModelProfile] = RegistryView(_profile)
 
 
 def profile_for(model: str) -> ModelProfile | None:
