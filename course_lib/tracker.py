@@ -37,18 +37,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from decimal import (
-    Context,
-    Decimal,
-    DivisionByZero,
-    Inexact,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
-from typing import Any, TypedDict
+from decimal import Decimal, localcontext
+from typing import TypedDict
 
-from course_lib.pricing import cost_usd
+from course_lib.pricing import DAYS_PER_MONTH, CostBreakdown, cost_breakdown, usage_tokens
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -64,19 +56,15 @@ __all__ = [
     "TimeBucket",
     "from_picodollars",
     "to_picodollars",
-    "usage_token_counts",
     "utc_now",
 ]
 
 Clock = Callable[[], datetime]
 
-DAYS_PER_MONTH = 30  # the lesson's convention for "a month"
 PICODOLLARS_PER_USD = 10**12
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _MONTH_US = DAYS_PER_MONTH * 86_400 * 1_000_000
-# Pricing a call must be exact: plenty of digits, and an error rather than a rounded result.
-_EXACT = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
 # Precision for the derived figures (averages, shares, projections), which are quotients and
 # cannot all be exact; sums never go through this context.
 _QUOTIENT_DIGITS = 28
@@ -162,8 +150,8 @@ class CallCost:
 
     @property
     def cost_usd(self) -> Decimal:
-        with localcontext(_EXACT):
-            return self.fresh_input_cost_usd + self.cached_input_cost_usd + self.output_cost_usd
+        return CostBreakdown(self.fresh_input_cost_usd, self.cached_input_cost_usd,
+                             self.output_cost_usd).total_usd
 
     @classmethod
     def price(
@@ -176,61 +164,13 @@ class CallCost:
         at: datetime,
         batch: bool = False,
     ) -> CallCost:
-        """Price one call with :func:`course_lib.pricing.cost_usd` (which validates it)."""
+        """Price one call with :func:`course_lib.pricing.cost_breakdown` (which validates it:
+        an unknown model, bad counts, cached > input, output on an embedding model)."""
         _check_timestamp("at", at)
-        # Priced in a context that refuses to round (the caller's context might have a low
-        # precision). The full call first: it raises for an unknown model, negative or
-        # non-integer counts, cached > input, output on an embedding model.
-        with localcontext(_EXACT):
-            total = cost_usd(model, input_tokens, output_tokens, cached_input_tokens, batch=batch)
-            fresh = cost_usd(model, input_tokens - cached_input_tokens, 0, batch=batch)
-            cached = cost_usd(model, cached_input_tokens, 0, cached_input_tokens, batch=batch)
-            output = cost_usd(model, 0, output_tokens, batch=batch)
-        call = cls(at, model, int(input_tokens), int(output_tokens), int(cached_input_tokens),
-                   fresh, cached, output)
-        if call.cost_usd != total:  # cannot happen with linear prices; guards a future table
-            raise AssertionError(f"{model}: cost parts {call.cost_usd} do not add up to {total}")
-        return call
-
-
-def usage_token_counts(usage: object) -> tuple[int, int, int]:
-    """``(input_tokens, output_tokens, cached_input_tokens)`` read from a usage report.
-
-    Accepts what the ``openai`` client returns: a chat ``CompletionUsage`` (with
-    ``prompt_tokens_details.cached_tokens``), an embeddings ``Usage`` (no output tokens), a
-    Responses API ``ResponseUsage`` (``input_tokens``/``output_tokens``) — or the same as a
-    plain dict, e.g. ``usage.model_dump()`` or a logged JSON line.
-    """
-    if usage is None:
-        raise ValueError(
-            "usage is None: the response carried no usage to bill. A streamed chat completion "
-            "reports usage only with stream_options={'include_usage': True}, in its last chunk"
-        )
-
-    def read(source: object, name: str) -> Any:
-        if source is None:
-            return None
-        if isinstance(source, Mapping):
-            return source.get(name)
-        return getattr(source, name, None)
-
-    if read(usage, "prompt_tokens") is not None:  # chat completions and embeddings
-        input_tokens = read(usage, "prompt_tokens")
-        output_tokens = read(usage, "completion_tokens")
-        details = read(usage, "prompt_tokens_details")
-    elif read(usage, "input_tokens") is not None:  # the Responses API
-        input_tokens = read(usage, "input_tokens")
-        output_tokens = read(usage, "output_tokens")
-        details = read(usage, "input_tokens_details")
-    else:
-        raise TypeError(
-            f"not a usage report: {type(usage).__name__} has neither 'prompt_tokens' nor "
-            "'input_tokens'"
-        )
-    cached = read(details, "cached_tokens")
-    return (input_tokens,
-            0 if output_tokens is None else output_tokens,
-            0 if cached is None else cached)
+        parts = cost_breakdown(model, input_tokens, output_tokens, cached_input_tokens,
+                               batch=batch)
+        return cls(at, model, int(input_tokens), int(output_tokens), int(cached_input_tokens),
+                   parts.fresh_input_usd, parts.cached_input_usd, parts.output_usd)
 
 
 # -- running totals ---------------------------------------------------------------------------
@@ -471,8 +411,9 @@ class CostTrackerBase(ABC):
 
     def record_usage(self, model: str, usage: object, *, at: datetime | None = None,
                      batch: bool = False) -> CallCost:
-        """Record a call from its usage report (see :func:`usage_token_counts`)."""
-        input_tokens, output_tokens, cached = usage_token_counts(usage)
+        """Record a call from its usage report (read by :func:`course_lib.pricing.usage_tokens`:
+        an openai usage object, a stream's usage chunk, or the same as a dict)."""
+        input_tokens, output_tokens, cached = usage_tokens(usage)
         return self.record_call(model, input_tokens, output_tokens, cached, at=at, batch=batch)
 
     def record_response(self, response: object, *, at: datetime | None = None,

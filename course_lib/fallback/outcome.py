@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from course_lib.fallback.errors import Failure
-from course_lib.pricing import cost_usd
+from course_lib.pricing import usage_cost_usd
 
 __all__ = ["AttemptRecord", "FallbackResult", "usage_cost_usd"]
 
@@ -40,16 +40,6 @@ class AttemptRecord:
             self.outcome, self.failure.describe() if self.failure else "failed")
         wait = f", then waited {self.waited_after_s * 1000:.0f} ms" if self.waited_after_s else ""
         return f"{self.link} #{self.attempt}: {what}{wait}"
-
-
-def usage_cost_usd(model: str, usage: Any) -> Decimal:
-    """The exact price of one response's ``usage`` (an openai usage object) on ``model``."""
-    if usage is None:
-        raise ValueError(f"no usage reported for {model}: a stream needs "
-                         "stream_options={'include_usage': True} to be billed")
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) or 0
-    return cost_usd(model, usage.prompt_tokens, usage.completion_tokens, cached)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from course_lib import tokens
-from course_lib.pricing import cost_usd
+from course_lib.pricing import cost_usd, usage_tokens
 
 __all__ = ["StreamBill", "UsageRecorder", "estimated_bill", "exact_bill"]
 
@@ -67,10 +67,7 @@ class StreamBill:
 
 def exact_bill(model: str, usage: Any) -> StreamBill:
     """The bill the provider reported in the stream's usage chunk."""
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) or 0
-    return StreamBill(model, int(usage.prompt_tokens), int(usage.completion_tokens), int(cached),
-                      estimated=False)
+    return StreamBill(model, *usage_tokens(usage), estimated=False)
 
 
 def estimated_bill(model: str, messages: Sequence[Mapping[str, Any]], received: str
