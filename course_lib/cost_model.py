@@ -37,7 +37,15 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from course_lib.plots.breakdown import cost_breakdown_figure
-from course_lib.pricing import PRICES, cost_usd, embedding_cost_usd, price_for
+from course_lib.pricing import (
+    DAYS_PER_MONTH,
+    PREFIX_CACHE_INCREMENT,
+    PREFIX_CACHE_MIN_TOKENS,
+    PRICES,
+    cost_usd,
+    embedding_cost_usd,
+    price_for,
+)
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -63,11 +71,6 @@ __all__ = [
     "system_prompt_saving",
 ]
 
-DAYS_PER_MONTH = 30
-# OpenAI's prompt caching: a prefix identical to a recent request's is served from cache once it
-# is at least 1,024 tokens long, and the cached part grows in steps of 128 tokens.
-PREFIX_CACHE_MIN_TOKENS = 1024
-PREFIX_CACHE_INCREMENT = 128
 
 INPUT_PARTS: tuple[str, ...] = ("system_prompt", "retrieved_docs", "user_message", "framing")
 OUTPUT_PARTS: tuple[str, ...] = ("answer",)

@@ -40,7 +40,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from course_lib import tokens
-from course_lib.pricing import PRICES
+from course_lib.pricing import PREFIX_CACHE_INCREMENT as PREFIX_CACHE_STEP
+from course_lib.pricing import PREFIX_CACHE_MIN_TOKENS, PRICES
 from course_lib.sandbox.answers import compose_answer, related_answers
 from course_lib.sandbox.faults import Fault, FaultInjector
 from course_lib.sandbox.profiles import MODEL_PROFILES, ModelProfile, profile_for
@@ -62,10 +63,8 @@ __all__ = ["RequestRecord", "SandboxState", "SimulatedStreamCut", "create_app"]
 
 SIMULATOR_HEADER = "course_lib.sandbox: a local simulator, not a real model"
 SYSTEM_FINGERPRINT = "fp_course_sandbox"
-# Provider prefix caching (OpenAI): prompts of at least 1,024 tokens whose start was seen
-# recently are served partly from cache, in steps of 128 tokens.
-PREFIX_CACHE_MIN_TOKENS = 1024
-PREFIX_CACHE_STEP = 128
+# Provider prefix caching (OpenAI, rules in course_lib.pricing): a recently seen prompt start is
+# served from cache for this long.
 PREFIX_CACHE_TTL_S = 300.0
 
 
