@@ -2,10 +2,10 @@
 
 The learner turns a feed of priced calls (``course_lib.tracker.CallCost`` records, what
 ``CostTracker.record_response`` returns) into the numbers and the figure of a cost dashboard.
-Every expected value below is worked out by hand from the price table in the course design
-(gpt-4o $2.50 / $10.00 per 1M tokens, gpt-4o-mini $0.15 / $0.60, text-embedding-3-small
-$0.02); the feeds are built from literal ``Decimal`` costs, so no check runs the course's own
-tracker or pricing code.
+Each call in the feeds costs its tokens times the model's rates, read from the price table
+(:data:`course_lib.pricing.PRICES`, a view of the model registry) and multiplied out here;
+every expected value below is worked out by hand from those costs. No check runs the course's
+own tracker or its pricing arithmetic.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from course_lib.checks.expect import call_learner, expect, expect_equal, short_repr
 from course_lib.checks.registry import register
+from course_lib.pricing import price_for
 from course_lib.tracker import CallCost
 
 __all__ = [
@@ -29,10 +30,18 @@ __all__ = [
 
 MONDAY_9AM = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
-# One call of each kind, priced by hand (USD): the lesson's 2,100-in / 300-out conversation.
-GPT4O_CALL = (Decimal("0.00525"), Decimal("0.003"))  # 2,100 x $2.50/1M, 300 x $10/1M: $0.00825
-MINI_CALL = (Decimal("0.000315"), Decimal("0.00018"))  # $0.000495
-EMBEDDING_CALL = (Decimal("0.00000024"), Decimal("0"))  # 12 tokens x $0.02/1M
+
+def _input_output_cost(model: str, input_tokens: int, output_tokens: int
+                       ) -> tuple[Decimal, Decimal]:
+    """(input, output) USD: tokens times the model's rates per 1M tokens."""
+    rates = price_for(model)
+    return input_tokens * rates.input / 1_000_000, output_tokens * rates.output / 1_000_000
+
+
+# One call of each kind: the lesson's 2,100-in / 300-out conversation.
+GPT4O_CALL = _input_output_cost("gpt-4o", 2100, 300)  # $0.00525 + $0.003 = $0.00825
+MINI_CALL = _input_output_cost("gpt-4o-mini", 2100, 300)  # $0.000315 + $0.00018 = $0.000495
+EMBEDDING_CALL = _input_output_cost("text-embedding-3-small", 12, 0)  # $0.00000024
 
 
 def _call(model: str, at: datetime, parts: tuple[Decimal, Decimal],
