@@ -1,8 +1,9 @@
 """The cost model against figures worked out by hand, and the calculator and cost charts.
 
-Every expected value below is written out from the price table (gpt-4o: $2.50 input, $1.25
-cached input, $10.00 output per 1M tokens; gpt-4o-mini: $0.15 / $0.075 / $0.60;
-text-embedding-3-small: $0.02), never computed by the code under test.
+The lesson's own figures ($0.00825 a conversation, $1,237.50 a month, $0.10 for an index) are
+written out as the lesson states them. Every other expected value is worked out here from the
+rates in the model registry (checked against the published prices in ``tests/test_models.py``),
+never computed by the code under test.
 """
 
 from __future__ import annotations
@@ -25,11 +26,17 @@ from course_lib.cost_model import (
     monthly_cost,
     system_prompt_saving,
 )
+from course_lib.models import UnknownModelError
 from course_lib.plots.breakdown import cost_breakdown_figure, stacked_cost_figure
-from course_lib.tokens import UnknownModelError
+from course_lib.pricing import price_for
 
 LESSON = ConversationTokens(system_prompt=500, retrieved_docs=1500, user_message=100, answer=300)
 LESSON_TRAFFIC = Traffic(users_per_day=1000, messages_per_user=5)
+MONTH = 150_000  # conversations: 1,000 users x 5 messages x 30 days
+# USD per 1M tokens, from the registry.
+GPT4O = price_for("gpt-4o")
+MINI = price_for("gpt-4o-mini")
+M = 1_000_000
 
 
 @pytest.fixture(autouse=True)
@@ -52,11 +59,11 @@ def test_lesson_conversation_costs_0_00825() -> None:
 def test_each_part_is_priced_at_its_rate() -> None:
     cost = conversation_cost(LESSON, "gpt-4o")
     assert cost.by_part == {
-        "system_prompt": Decimal("0.00125"),  # 500 x 2.50 / 1M
-        "retrieved_docs": Decimal("0.00375"),  # 1,500 x 2.50 / 1M
-        "user_message": Decimal("0.00025"),  # 100 x 2.50 / 1M
+        "system_prompt": 500 * GPT4O.input / M,
+        "retrieved_docs": 1500 * GPT4O.input / M,
+        "user_message": 100 * GPT4O.input / M,
         "framing": Decimal("0"),
-        "answer": Decimal("0.003"),  # 300 x 10.00 / 1M
+        "answer": 300 * GPT4O.output / M,
     }
 
 
@@ -68,15 +75,14 @@ def test_input_share_of_the_lesson_conversation_is_7_of_11() -> None:
 def test_framing_tokens_are_input() -> None:
     with_framing = ConversationTokens(500, 1500, 100, 300, framing=12)
     assert with_framing.input_tokens == 2112
-    assert conversation_cost(with_framing, "gpt-4o").input_usd == Decimal("0.00528")
+    assert conversation_cost(with_framing, "gpt-4o").input_usd == 2112 * GPT4O.input / M
 
 
-def test_cached_prefix_is_billed_at_half_the_input_rate() -> None:
+def test_cached_prefix_is_billed_at_the_cached_input_rate() -> None:
     tokens = ConversationTokens(1100, 1500, 100, 300)
     cost = conversation_cost(tokens, "gpt-4o", cached_input_tokens=1024)
-    assert cost.prefix_cache_discount == Decimal("0.00128")  # 1,024 x (2.50 - 1.25) / 1M
-    # 1,024 x 1.25 + 1,676 x 2.50 = 1,280 + 4,190 = 5,470 per 1M
-    assert cost.input_usd == Decimal("0.00547")
+    assert cost.prefix_cache_discount == 1024 * (GPT4O.input - GPT4O.cached_input) / M
+    assert cost.input_usd == (1024 * GPT4O.cached_input + 1676 * GPT4O.input) / M
     assert cost.total_usd == sum(cost.by_part.values()) - cost.prefix_cache_discount
 
 
@@ -104,44 +110,49 @@ def test_lesson_month_is_1237_50_not_1200() -> None:
     assert month.by_part()["retrieved_docs"] == Decimal("562.50")
 
 
+MINI_MONTH = MONTH * (2100 * MINI.input + 300 * MINI.output) / M
+
+
 def test_the_same_month_on_gpt_4o_mini() -> None:
-    # (2,100 x 0.15 + 300 x 0.60) / 1M = 0.000495 a conversation, x 150,000
-    assert monthly_cost(LESSON, "gpt-4o-mini", LESSON_TRAFFIC).total_usd == Decimal("74.25")
+    assert monthly_cost(LESSON, "gpt-4o-mini", LESSON_TRAFFIC).total_usd == MINI_MONTH
 
 
-def test_cutting_the_system_prompt_from_500_to_200_saves_112_50_on_gpt_4o() -> None:
-    # 300 tokens x 150,000 conversations x $2.50 / 1M
-    assert system_prompt_saving(LESSON, 200, "gpt-4o", LESSON_TRAFFIC) == Decimal("112.50")
-    # 300 x 150,000 x $0.15 / 1M
-    assert system_prompt_saving(LESSON, 200, "gpt-4o-mini", LESSON_TRAFFIC) == Decimal("6.75")
+def test_cutting_the_system_prompt_from_500_to_200_saves_300_tokens_a_conversation() -> None:
+    cut = MONTH * 300  # tokens a month
+    assert system_prompt_saving(LESSON, 200, "gpt-4o", LESSON_TRAFFIC) == cut * GPT4O.input / M
+    assert system_prompt_saving(LESSON, 200, "gpt-4o-mini", LESSON_TRAFFIC) == (
+        cut * MINI.input / M)
 
 
 def test_a_500_token_prompt_is_too_short_for_the_prefix_cache() -> None:
     saving = system_prompt_saving(LESSON, 200, "gpt-4o", LESSON_TRAFFIC, prefix_cache=True)
-    assert saving == Decimal("112.50")
+    assert saving == MONTH * 300 * GPT4O.input / M
 
 
 def test_with_a_prefix_cache_a_cut_saves_less() -> None:
     long_prompt = ConversationTokens(1500, 1500, 100, 300)
-    # before: 1,408 cached x 1.25 + 1,692 x 2.50 = 5,990; after: 1,152 x 1.25 + 1,648 x 2.50
-    # = 5,560; 430 per 1M a conversation x 150,000
+    # 3,100 input tokens: 1,408 of them cached before the cut, 1,152 of 2,800 after it.
+    before = 1408 * GPT4O.cached_input + 1692 * GPT4O.input
+    after = 1152 * GPT4O.cached_input + 1648 * GPT4O.input
     saving = system_prompt_saving(long_prompt, 1200, "gpt-4o", LESSON_TRAFFIC, prefix_cache=True)
-    assert saving == Decimal("64.50")
+    assert saving == MONTH * (before - after) / M
     without_cache = system_prompt_saving(long_prompt, 1200, "gpt-4o", LESSON_TRAFFIC)
-    assert without_cache == Decimal("112.50")
+    assert without_cache == MONTH * 300 * GPT4O.input / M
+    assert 0 < saving < without_cache
 
 
 def test_cutting_below_1024_tokens_loses_the_cache_and_costs_more() -> None:
     prompt = ConversationTokens(1100, 1500, 100, 300)
-    # before: 5,470 per 1M (see above); after: 2,400 x 2.50 = 6,000; -530 x 150,000 / 1M
+    before = 1024 * GPT4O.cached_input + 1676 * GPT4O.input  # 2,700 input, 1,024 cached
+    after = 2400 * GPT4O.input  # 2,400 input, none cached
     saving = system_prompt_saving(prompt, 800, "gpt-4o", LESSON_TRAFFIC, prefix_cache=True)
-    assert saving == Decimal("-79.50")
+    assert saving == MONTH * (before - after) / M < 0
 
 
 def test_embedding_10k_documents_of_500_tokens_costs_ten_cents() -> None:
     assert embedding_index_cost(10_000, 500) == Decimal("0.10")
-    # 5M tokens x $0.13 / 1M
-    assert embedding_index_cost(10_000, 500, "text-embedding-3-large") == Decimal("0.65")
+    large = price_for("text-embedding-3-large")
+    assert embedding_index_cost(10_000, 500, "text-embedding-3-large") == 5 * large.input
 
 
 # --------------------------------------------------------------------------- bad input
@@ -210,7 +221,7 @@ def test_format_usd(amount, text) -> None:
 
 def test_estimate_defaults_to_the_lesson() -> None:
     assert estimate(CalculatorSettings()).total_usd == Decimal("1237.50")
-    assert estimate(CalculatorSettings(model="gpt-4o-mini")).total_usd == Decimal("74.25")
+    assert estimate(CalculatorSettings(model="gpt-4o-mini")).total_usd == MINI_MONTH
 
 
 def test_calculator_renders_the_lesson_once_when_built() -> None:
@@ -226,10 +237,9 @@ def test_moving_a_slider_or_the_model_recomputes() -> None:
     assert calculator.latest.total_usd == Decimal("2475.00")
     assert "$2,475.00" in calculator.summary.value
     calculator.controls["model"].value = "gpt-4o-mini"
-    assert calculator.latest.total_usd == Decimal("148.50")  # 2 x $74.25
+    assert calculator.latest.total_usd == 2 * MINI_MONTH
     calculator.controls["system_prompt_tokens"].value = 200
-    # 1,800 x 0.15 + 300 x 0.60 = 450 per 1M, x 300,000 conversations
-    assert calculator.latest.total_usd == Decimal("135.00")
+    assert calculator.latest.total_usd == 2 * MONTH * (1800 * MINI.input + 300 * MINI.output) / M
 
 
 def test_calculator_keeps_its_starting_settings_that_have_no_slider() -> None:
