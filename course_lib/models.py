@@ -149,18 +149,18 @@ class ModelEntry:
         return self.points_at if name == self.name and self.points_at else name
 
 
-_GPT_4O_SIMULATION = Simulation(ttft_base_s=0.40, ttft_per_prompt_token_s=0.000_12,
-                                tokens_per_second=80.0, answer_style="full")
 # An embedding request is one forward pass: a fixed round trip plus a small cost per token.
 _EMBEDDING_SIMULATION = Simulation(ttft_base_s=0.06, ttft_per_prompt_token_s=0.000_002,
                                    tokens_per_second=0.0, jitter=0.05)
+# What one embedding input may hold (the sandbox's protocol checks the same published limit).
 _EMBEDDING_MAX_INPUT_TOKENS = 8_192
 
 _BUILT_IN: tuple[ModelEntry, ...] = (
     ModelEntry(
         "gpt-4o", "chat", encoding="o200k_base", context_window=128_000,
         prices=Prices(input=Decimal("2.50"), cached_input=Decimal("1.25"), output=Decimal("10.00")),
-        simulation=_GPT_4O_SIMULATION,
+        simulation=Simulation(ttft_base_s=0.40, ttft_per_prompt_token_s=0.000_12,
+                              tokens_per_second=80.0, answer_style="full"),
         # "gpt-4o" is an alias OpenAI moves between dated snapshots; since 2024-10 it has
         # pointed at gpt-4o-2024-08-06, which is why it carries that snapshot's price.
         points_at="gpt-4o-2024-08-06",
