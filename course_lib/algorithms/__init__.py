@@ -7,14 +7,18 @@ Each concept has its own module; the lesson's Go code, ported faithfully with it
 
 from .lcs import lcs_length, lcs_length_bitparallel, lcs_length_textbook, lcs_string
 from .levenshtein import closest_match, edit_distance
+from .limiter_processes import LimiterRun, ProcessGrants, busiest_window, run_limiter_processes
 from .rate_limit import SlidingWindowCounter, SlidingWindowLimiter
 from .redis_rate_limit import RedisSlidingWindowLimiter
 from .toposort import find_cycle, topological_levels, topological_sort
 
 __all__ = [
+    "LimiterRun",
+    "ProcessGrants",
     "RedisSlidingWindowLimiter",
     "SlidingWindowCounter",
     "SlidingWindowLimiter",
+    "busiest_window",
     "closest_match",
     "edit_distance",
     "find_cycle",
@@ -22,6 +26,7 @@ __all__ = [
     "lcs_length_bitparallel",
     "lcs_length_textbook",
     "lcs_string",
+    "run_limiter_processes",
     "topological_levels",
     "topological_sort",
 ]
