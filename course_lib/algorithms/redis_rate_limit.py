@@ -17,6 +17,10 @@ is exact. (Redis 5 and later replicate a script's effects, not the script, so re
 before writing is allowed.) The injected ``clock`` remains for tests, which need to move time
 by hand, and to reproduce the client-clock bug.
 
+:class:`RedisTokenWindowLimiter` is the same log with a weight per grant (tokens per minute,
+:mod:`course_lib.algorithms.token_window`), plus a running total kept beside it so a decision
+does not sum the whole log.
+
 The log for one key is a sorted set: score = grant time in integer microseconds, member = that
 time plus a random suffix. The suffix matters: sorted-set members are unique, so two grants in the
 same microsecond with the same member would collapse into one and the second would not count.
@@ -31,13 +35,14 @@ import math
 import secrets
 from typing import TYPE_CHECKING
 
-from ._checks import require_str
+from ._checks import require_int, require_positive_seconds, require_str
 from .rate_limit import Clock, check_rate_limit_args
+from .token_window import check_tokens
 
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["SERVER_TIME_LUA", "RedisSlidingWindowLimiter"]
+__all__ = ["SERVER_TIME_LUA", "RedisSlidingWindowLimiter", "RedisTokenWindowLimiter"]
 
 # Sets ``now``: the caller's time (ARGV[1], integer microseconds as a string) or, when ARGV[1]
 # is empty, the Redis server's clock. string.format('%d') keeps all 16 digits, where Lua's own
@@ -167,3 +172,106 @@ class RedisSlidingWindowLimiter:
             f"{type(self).__name__}(key={self.key!r}, max_requests={self.max_requests}, "
             f"window_seconds={self.window_seconds}, {clock})"
         )
+
+
+# KEYS[1]: the log (score: grant time in µs; member: "<time>:<tokens>:<random>"); KEYS[2]: the
+# tokens the log holds. ARGV: now ('' = server time), window in µs, max_tokens, tokens, random
+# suffix, time-to-live in ms, '1' to take the tokens if they fit or '0' only to ask.
+# Returns {1 if they fit (and were taken) else 0, µs until they would fit, now}.
+_TOKENS_SCRIPT = SERVER_TIME_LUA + """
+local cutoff = string.format('%d', now - tonumber(ARGV[2]))
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)
+if #expired > 0 then
+  for _, member in ipairs(expired) do
+    used = used - tonumber(string.match(member, '^%d+:(%d+):'))
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
+  if used == 0 then
+    redis.call('DEL', KEYS[2])
+  else
+    redis.call('SET', KEYS[2], used, 'KEEPTTL')
+  end
+end
+local tokens = tonumber(ARGV[4])
+local excess = used + tokens - tonumber(ARGV[3])
+if excess <= 0 then
+  if ARGV[7] == '1' then
+    redis.call('ZADD', KEYS[1], now_text, now_text .. ':' .. ARGV[4] .. ':' .. ARGV[5])
+    redis.call('SET', KEYS[2], used + tokens, 'PX', ARGV[6])
+    redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  end
+  return {1, 0, now_text}
+end
+-- Walk the oldest grants until their expiry frees enough: O(grants walked).
+local freed, start = 0, 0
+while true do
+  local page = redis.call('ZRANGE', KEYS[1], start, start + 63, 'WITHSCORES')
+  if #page == 0 then  -- the total outlived its log (someone deleted keys): start afresh
+    redis.call('DEL', KEYS[2])
+    return {0, 0, now_text}
+  end
+  for i = 1, #page, 2 do
+    freed = freed + tonumber(string.match(page[i], '^%d+:(%d+):'))
+    if freed >= excess then
+      local wait = tonumber(page[i + 1]) + tonumber(ARGV[2]) - now
+      return {0, string.format('%d', wait), now_text}
+    end
+  end
+  start = start + 64
+end
+"""
+
+
+class RedisTokenWindowLimiter:
+    """At most ``max_tokens`` per ``window_seconds`` for ``key``, shared by every process.
+
+    The token window of :class:`course_lib.algorithms.token_window.TokenWindowLimiter` in Redis,
+    with the same semantics and the same clock rule as :class:`RedisSlidingWindowLimiter`
+    (``clock=None``: the Redis server's time). It uses two keys, ``key`` (the log) and
+    ``key + ":tokens"`` (their total); on Redis Cluster put the shared part in braces, e.g.
+    ``"{tpm:tenant-42}"``, so both land in one slot.
+    """
+
+    def __init__(
+        self,
+        redis_client: redis.Redis,
+        key: str,
+        max_tokens: int,
+        window_seconds: float = 60.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.max_tokens = require_int("max_tokens", max_tokens, minimum=1)
+        self.window_seconds = require_positive_seconds("window_seconds", window_seconds)
+        if not require_str("key", key):
+            raise ValueError("key must be a non-empty str")
+        self._window_us = round(self.window_seconds * _MICROS)
+        if self._window_us < 1:
+            raise ValueError(
+                f"window_seconds must be at least one microsecond, got {window_seconds!r}")
+        self.key = key
+        self._clock = clock
+        self._script = redis_client.register_script(_TOKENS_SCRIPT)
+
+    def _run(self, tokens: object, take: bool) -> tuple[bool, float]:
+        count = check_tokens(tokens, self.max_tokens)
+        now = "" if self._clock is None else str(round(self._clock() * _MICROS))
+        fits, wait_us, _ = self._script(
+            keys=[self.key, self.key + ":tokens"],
+            args=[now, self._window_us, self.max_tokens, count, secrets.token_hex(8),
+                  math.ceil(self._window_us / 1000), "1" if take else "0"],
+        )
+        return int(fits) == 1, int(wait_us) / _MICROS
+
+    def try_acquire(self, tokens: int) -> bool:
+        """Take ``tokens`` if they fit in the shared window now; ``False`` (nothing taken) if not."""
+        return self._run(tokens, take=True)[0]
+
+    def wait_seconds(self, tokens: int) -> float:
+        """Seconds until ``tokens`` would fit, if no process takes any meanwhile."""
+        return self._run(tokens, take=False)[1]
+
+    def __repr__(self) -> str:
+        clock = "Redis server time" if self._clock is None else "injected clock"
+        return (f"{type(self).__name__}(key={self.key!r}, max_tokens={self.max_tokens}, "
+                f"window_seconds={self.window_seconds}, {clock})")
