@@ -49,8 +49,8 @@ class BruteForceLog:
 
     def wait_seconds(self, now: float, tokens: int) -> float:
         # The budget only grows when a grant expires: try every expiry, earliest first.
-        for moment in [now] + sorted(t + self.window for t, _ in self.grants
-                                     if t + self.window > now):
+        expiries = sorted(t + self.window for t, _ in self.grants if t + self.window > now)
+        for moment in [now, *expiries]:
             if self.used_at(moment) + tokens <= self.max_tokens:
                 return moment - now
         raise AssertionError("a request within max_tokens always fits eventually")

@@ -264,7 +264,8 @@ class RedisTokenWindowLimiter:
         return int(fits) == 1, int(wait_us) / _MICROS
 
     def try_acquire(self, tokens: int) -> bool:
-        """Take ``tokens`` if they fit in the shared window now; ``False`` (nothing taken) if not."""
+        """Take ``tokens`` if they fit in the shared window now; ``False`` (nothing taken) if
+        not."""
         return self._run(tokens, take=True)[0]
 
     def wait_seconds(self, tokens: int) -> float:
