@@ -7,7 +7,9 @@ Every lesson needs something real to measure, so the package ships three small f
     The support articles the sandbox answers from. Each entry has a short ``answer_brief`` (what a
     small, cheap model says) and a complete ``answer_full`` (what a strong model adds), so routing
     has a visible quality cost. Entries of kind ``"realtime"`` are about live data such as a
-    ticket's status: the caching lesson asks what TTL they deserve (next to none).
+    ticket's status: the caching lesson asks what TTL they deserve (next to none). ``related``
+    links an article to others ("related articles"), the edges of the graph that
+    :mod:`course_lib.knowledge_graph` searches.
 ``semantic_pairs.jsonl``
     Labelled query pairs. A semantic cache that serves ``a``'s answer for ``b`` is right only when
     ``same_intent`` is true; the ``near_opposite`` pairs ("upgrade" / "downgrade my plan") are the
@@ -145,6 +147,7 @@ class KnowledgeBaseEntry:
     complexity: Complexity
     updated: date
     version: int
+    related: tuple[str, ...] = ()  # ids of related articles; links go both ways
 
     @property
     def is_realtime(self) -> bool:
@@ -338,7 +341,7 @@ _PRODUCT_FIELDS = frozenset({"name", "tagline", "plans"})
 _PLAN_FIELDS = frozenset({"name", "price_usd_per_user_month", "summary"})
 _ENTRY_FIELDS = frozenset({
     "id", "category", "kind", "question", "paraphrases", "answer_brief", "answer_full",
-    "keywords", "complexity", "updated", "version",
+    "keywords", "complexity", "updated", "version", "related",
 })
 
 
@@ -391,7 +394,34 @@ def _parse_entry(raw: Any, source: str, index: int) -> KnowledgeBaseEntry:
         complexity=fields.choice("complexity", COMPLEXITIES),
         updated=fields.iso_date("updated"),
         version=fields.integer("version", minimum=1),
+        related=_related_ids(fields),
     )
+
+
+def _related_ids(fields: _Fields) -> tuple[str, ...]:
+    if "related" not in fields.raw:
+        return ()
+    related = fields.texts("related", at_least=0)
+    for target in related:
+        if not _ENTRY_ID.fullmatch(target):
+            fields.fail(f"field 'related' must list ids like 'kb-001', got {target!r}")
+    if fields.raw.get("id") in related:
+        fields.fail("field 'related' links the entry to itself")
+    return related
+
+
+def _check_links(entries: list[KnowledgeBaseEntry], source: str) -> None:
+    """Every link names an entry, and goes both ways (a one-sided edit is a data error)."""
+    index = {entry.id: position for position, entry in enumerate(entries)}
+    for position, entry in enumerate(entries):
+        for target in entry.related:
+            where = f"{source}: entries[{position}] ({entry.id})"
+            if target not in index:
+                raise ValueError(f"{where}: field 'related' names {target!r}, which is not an "
+                                 "entry")
+            if entry.id not in entries[index[target]].related:
+                raise ValueError(f"{where}: links to {target!r}, but {target!r} does not link "
+                                 f"back; related articles go both ways")
 
 
 def parse_knowledge_base(text: str, source: str = KNOWLEDGE_BASE_FILE) -> KnowledgeBase:
@@ -419,6 +449,7 @@ def parse_knowledge_base(text: str, source: str = KNOWLEDGE_BASE_FILE) -> Knowle
             )
         seen[entry.id] = index
         entries.append(entry)
+    _check_links(entries, source)
     return KnowledgeBase(product=product, entries=tuple(entries))
 
 

@@ -50,6 +50,9 @@ def answer(text: str = "Use the reset link.", kind: str | None = "howto",
     return CachedAnswer(text, "gpt-4o", {"kb-012": 1} if sources is None else sources, kind)
 
 
+TENANT = "scope:tenant-a"  # what CacheRequest.scope() returns, shortened
+
+
 def cache(threshold: float, **kwargs) -> SemanticCache:
     return SemanticCache(threshold, embed=fake_embed, **kwargs)
 
@@ -63,8 +66,8 @@ def cache(threshold: float, **kwargs) -> SemanticCache:
 ])
 def test_threshold_decides_hits(threshold, query, hit):
     sc = cache(threshold)
-    sc.add("reset password", answer())
-    match = sc.lookup(query)
+    sc.add("reset password", answer(), scope=TENANT)
+    match = sc.lookup(query, scope=TENANT)
     assert (match is not None) is hit
     if hit:
         assert match.cached_query == "reset password"
@@ -74,21 +77,21 @@ def test_threshold_decides_hits(threshold, query, hit):
 
 def test_a_similarity_exactly_at_the_threshold_is_a_hit():
     probe = cache(0.0)
-    probe.add("reset password", answer())
-    similarity = probe.nearest("forgot password").similarity
+    probe.add("reset password", answer(), scope=TENANT)
+    similarity = probe.nearest("forgot password", scope=TENANT).similarity
     sc = cache(similarity)
-    sc.add("reset password", answer())
-    assert sc.lookup("forgot password") is not None
+    sc.add("reset password", answer(), scope=TENANT)
+    assert sc.lookup("forgot password", scope=TENANT) is not None
     stricter = cache(float(np.nextafter(similarity, 2.0)))
-    stricter.add("reset password", answer())
-    assert stricter.lookup("forgot password") is None
+    stricter.add("reset password", answer(), scope=TENANT)
+    assert stricter.lookup("forgot password", scope=TENANT) is None
 
 
 def test_the_nearest_cached_question_answers():
     sc = cache(0.5)
-    sc.add("change email", answer("Settings > Email.", sources={"kb-013": 1}))
-    sc.add("reset password", answer("Use the reset link."))
-    match = sc.lookup("forgot password")
+    sc.add("change email", answer("Settings > Email.", sources={"kb-013": 1}), scope=TENANT)
+    sc.add("reset password", answer("Use the reset link."), scope=TENANT)
+    match = sc.lookup("forgot password", scope=TENANT)
     assert match is not None and match.answer.answer == "Use the reset link."
 
 
@@ -99,40 +102,68 @@ def test_scopes_do_not_mix():
     assert sc.lookup("reset password", scope="gpt-4o") is not None
 
 
+def test_a_scope_is_required_and_cannot_be_empty():
+    """The default used to be "": whoever forgot the scope shared answers across tenants."""
+    sc = cache(0.5)
+    with pytest.raises(TypeError, match="scope"):
+        sc.add("reset password", answer())  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="scope"):
+        sc.lookup("reset password")  # type: ignore[call-arg]
+    for bad in ("", None, b"tenant"):
+        with pytest.raises(ValueError, match=r"scope must name what a match must share \(pass "
+                                             r"CacheRequest.scope\(\)"):
+            sc.add("reset password", answer(), scope=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="scope must name"):
+            sc.nearest("reset password", scope=bad)  # type: ignore[arg-type]
+
+
+def test_one_tenant_never_gets_another_tenants_answer():
+    """The same question from two tenants with CacheRequest scopes: two entries, no sharing."""
+    from course_lib.cache import CacheRequest
+
+    sc = cache(0.5)
+    alice = CacheRequest("reset password", "You are Kitewing support.", "gpt-4o", tenant="alice")
+    bob = CacheRequest("reset password", "You are Kitewing support.", "gpt-4o", tenant="bob")
+    assert alice.scope() != bob.scope()
+    sc.add("reset password", answer("Alice's account: use the reset link."), scope=alice.scope())
+    assert sc.lookup("forgot password", scope=bob.scope()) is None
+    assert sc.lookup("forgot password", scope=alice.scope()).answer.answer.startswith("Alice")
+
+
 def test_entries_expire_by_kind():
     clock = FakeClock()
     sc = cache(0.5, clock=clock)
-    sc.add("reset password", answer(kind="realtime"))
+    sc.add("reset password", answer(kind="realtime"), scope=TENANT)
     clock.now = 29.9
-    assert sc.lookup("reset password") is not None
+    assert sc.lookup("reset password", scope=TENANT) is not None
     clock.now = 30.0
-    assert sc.lookup("reset password") is None
+    assert sc.lookup("reset password", scope=TENANT) is None
     assert len(sc) == 0
 
 
 def test_uncacheable_kinds_are_not_added():
     sc = cache(0.5)
-    assert not sc.add("reset password", answer(kind=None))
-    assert sc.lookup("reset password") is None
+    assert not sc.add("reset password", answer(kind=None), scope=TENANT)
+    assert sc.lookup("reset password", scope=TENANT) is None
 
 
 def test_least_recently_used_is_evicted_when_full():
     sc = cache(0.99, max_entries=2)
-    sc.add("reset password", answer("a"))
-    sc.add("unrelated", answer("b"))
-    assert sc.lookup("reset password") is not None  # "unrelated" is now the LRU entry
-    sc.add("opposite", answer("c"))
+    sc.add("reset password", answer("a"), scope=TENANT)
+    sc.add("unrelated", answer("b"), scope=TENANT)
+    assert sc.lookup("reset password", scope=TENANT) is not None  # "unrelated" is now the LRU entry
+    sc.add("opposite", answer("c"), scope=TENANT)
     assert len(sc) == 2
-    assert sc.lookup("unrelated") is None
-    assert sc.lookup("reset password") is not None
+    assert sc.lookup("unrelated", scope=TENANT) is None
+    assert sc.lookup("reset password", scope=TENANT) is not None
 
 
 def test_adding_the_same_question_replaces_its_answer():
     sc = cache(0.99)
-    sc.add("reset password", answer("old"))
-    sc.add("reset password", answer("new"))
+    sc.add("reset password", answer("old"), scope=TENANT)
+    sc.add("reset password", answer("new"), scope=TENANT)
     assert len(sc) == 1
-    assert sc.lookup("reset password").answer.answer == "new"
+    assert sc.lookup("reset password", scope=TENANT).answer.answer == "new"
 
 
 def test_a_guard_vetoes_a_match():
@@ -140,20 +171,21 @@ def test_a_guard_vetoes_a_match():
         return "email questions are never shared" if "email" in query else None
 
     sc = cache(0.5, guards=[no_email])
-    sc.add("reset password", answer())
-    assert sc.lookup("change email") is None
+    sc.add("reset password", answer(), scope=TENANT)
+    assert sc.lookup("change email", scope=TENANT) is None
     assert sc.refused == 1
-    explained = sc.explain("change email")
+    explained = sc.explain("change email", scope=TENANT)
     assert explained is not None and explained.refused_because == "email questions are never shared"
 
 
 def test_invalidate_entry_forgets_grounded_answers():
     sc = cache(0.5)
-    sc.add("reset password", answer(sources={"kb-012": 1}))
-    sc.add("unrelated", answer(sources={"kb-050": 1}))
+    sc.add("reset password", answer(sources={"kb-012": 1}), scope=TENANT)
+    sc.add("unrelated", answer(sources={"kb-050": 1}), scope=TENANT)
     assert sc.invalidate_entry("kb-012") == 1
-    assert sc.lookup("forgot password") is None  # only "unrelated" (cosine 0.31) is left
-    assert sc.lookup("unrelated") is not None
+    # only "unrelated" (cosine 0.31) is left
+    assert sc.lookup("forgot password", scope=TENANT) is None
+    assert sc.lookup("unrelated", scope=TENANT) is not None
 
 
 def test_bad_input_is_rejected():
@@ -162,9 +194,9 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="query"):
         cache(0.5).embed_query("  ")
     sc = cache(0.5)
-    sc.add("reset password", answer())
+    sc.add("reset password", answer(), scope=TENANT)
     with pytest.raises(ValueError, match="dimensions"):
-        sc.lookup("x", vector=np.ones(3))
+        sc.lookup("x", vector=np.ones(3), scope=TENANT)
 
 
 # -- guards on real text ---------------------------------------------------------------------

@@ -1,22 +1,26 @@
 """RedisSlidingWindowLimiter against the real Redis server that conftest.py starts.
 
-In-process behaviour runs on a fake clock (no sleeping); the cross-process test starts two OS
-processes that share one key and must together get exactly ``max_requests`` grants.
+In-process behaviour runs on a fake clock (no sleeping). The cross-process tests start real OS
+processes behind one barrier (``run_limiter_processes``), some through a proxy that adds 0-1 ms
+of network delay each way, and check every window with the grant timestamps Redis recorded.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import subprocess
-import sys
-import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course_lib.algorithms import RedisSlidingWindowLimiter, SlidingWindowLimiter
+from course_lib.algorithms import (
+    RedisSlidingWindowLimiter,
+    SlidingWindowLimiter,
+    busiest_window,
+    run_limiter_processes,
+)
+from tests.delay_proxy import DelayProxy
 
 pytestmark = pytest.mark.redis
 
@@ -123,53 +127,83 @@ def test_same_decisions_as_the_in_process_limiter(redis_client, offsets, max_req
         assert shared.retry_after() == pytest.approx(local.retry_after(), abs=1e-6)
 
 
-CHILD = textwrap.dedent(
-    """
-    import sys
-
-    import redis
-
-    from course_lib.algorithms import RedisSlidingWindowLimiter
-
-    url, key, name, attempts, limit = sys.argv[1:]
-    client = redis.Redis.from_url(url)
-    limiter = RedisSlidingWindowLimiter(client, key, int(limit), 60.0)
-    client.rpush(key + ":ready", name)
-    if client.blpop([key + ":go"], timeout=20) is None:
-        sys.exit("no start signal")
-    print(sum(limiter.allow() for _ in range(int(attempts))))
-    """
-)
+# --------------------------------------------------------------------------- server time
 
 
-def test_two_processes_sharing_a_key_get_exactly_max_requests(redis_client, redis_url):
-    """Two OS processes, started together, hammer one key: 60 grants in total out of 300 tries."""
-    key, limit, attempts = "rl:shared", 60, 150
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", CHILD, redis_url, key, name, str(attempts), str(limit)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name in ("first", "second")
-    ]
-    try:
-        # Wait until both are connected, then release them at once so their requests interleave.
-        for _ in children:
-            assert redis_client.blpop([f"{key}:ready"], timeout=20) is not None
-        redis_client.rpush(f"{key}:go", 1, 1)
-        outputs = [child.communicate(timeout=30) for child in children]
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-    for child, (_, stderr) in zip(children, outputs, strict=True):
-        assert child.returncode == 0, stderr
-    grants = [int(stdout) for stdout, _ in outputs]
-    assert sum(grants) == limit
-    assert redis_client.zcard(key) == limit
+def test_by_default_grants_are_stamped_with_the_redis_servers_clock(redis_client):
+    """No injected clock: the timestamp Redis records is the server's TIME when the script ran."""
+    limiter = RedisSlidingWindowLimiter(redis_client, "rl:server", 2, 30.0)
+    assert limiter.uses_server_time and "Redis server time" in repr(limiter)
+    seconds, micros = redis_client.time()
+    before = seconds * 1_000_000 + micros
+    first, second = limiter.try_acquire(), limiter.try_acquire()
+    seconds, micros = redis_client.time()
+    after = seconds * 1_000_000 + micros
+    assert first is not None and second is not None
+    assert before <= first <= second <= after
+    assert [int(score) for _, score in redis_client.zrange("rl:server", 0, -1, withscores=True)
+            ] == [first, second]
+    assert limiter.try_acquire() is None
+    assert limiter.remaining() == 0
+    # The first grant frees its slot 30 s after Redis stamped it.
+    assert 30.0 - (after - first) / 1e6 - 1.0 <= limiter.retry_after() <= 30.0
+
+
+def test_busiest_window_counts_grants_holding_a_slot_at_once():
+    """A grant at t holds [t, t + window): grants exactly one window apart do not overlap."""
+    assert busiest_window([], 10) == 0
+    assert busiest_window([0, 10, 20], 10) == 1
+    assert busiest_window([0, 9, 10, 19], 10) == 2
+    assert busiest_window([5, 0, 9, 9], 10) == 4
+
+
+@given(st.lists(st.integers(min_value=0, max_value=60), max_size=30),
+       st.integers(min_value=1, max_value=20))
+def test_busiest_window_agrees_with_checking_every_instant(grants, window):
+    brute = max((sum(t <= at < t + window for t in grants) for at in range(0, 81)), default=0)
+    assert busiest_window(grants, window) == brute
+
+
+def test_two_processes_released_together_share_the_limit(redis_url):
+    """Notebook 11's demo: two processes behind one start barrier overlap and split 50 slots."""
+    run = run_limiter_processes(redis_url, processes=2, max_requests=50, window_seconds=60.0,
+                                duration_s=0.5)
+    assert run.total_grants == 50
+    assert all(grants > 0 for grants in run.grants_per_process), run.grants_per_process
+    assert run.overlap_s > 0.25
+
+
+FOUR_PROCESSES = {"processes": 4, "max_requests": 40, "window_seconds": 0.25}
+
+
+@pytest.mark.slow
+def test_client_clocks_let_one_window_hold_more_than_the_limit(redis_url):
+    """The bug, reproduced, so the check below is known to see it: four processes that stamp
+    requests with their own clocks, 0-1 ms of network delay each way, and a window holds 41
+    grants (limit 40) in most runs; at most six runs to see it once."""
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    busiest = []
+    with DelayProxy(port, max_delay_s=0.001, seed=15) as proxy:
+        while len(busiest) < 6 and max(busiest, default=0) <= 40:
+            run = run_limiter_processes(proxy.url, server_time=False, duration_s=2.0,
+                                        **FOUR_PROCESSES)
+            busiest.append(run.busiest_window())
+    assert max(busiest) > 40, f"no window over the limit in {len(busiest)} runs: {busiest}"
+
+
+@pytest.mark.slow
+def test_server_time_keeps_every_window_within_the_limit_across_four_processes(redis_url):
+    """The fix: the same four processes and delays, timestamps from Redis's TIME. Twelve window
+    edges per run, two runs: no window ever holds more than 40, and the limit is reached."""
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    with DelayProxy(port, max_delay_s=0.001, seed=16) as proxy:
+        runs = [run_limiter_processes(proxy.url, duration_s=3.0, **FOUR_PROCESSES)
+                for _ in range(2)]
+    for run in runs:
+        assert run.busiest_window() == 40, [r.busiest_window() for r in runs]
+        assert all(grants > 0 for grants in run.grants_per_process)
+        assert run.overlap_s > 2.5
+        assert run.total_grants >= 40 * 3.0 / 0.25 * 0.9  # saturated: ~every slot was taken
 
 
 @pytest.mark.parametrize(

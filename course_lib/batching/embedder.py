@@ -14,12 +14,18 @@ every vector if one batch fails. :class:`BatchEmbedder` keeps the idea and fixes
 3. **No fixed sleeps.** Requests go out as fast as slots free up. A 429 closes a shared gate for
    the ``Retry-After`` it names, and every worker waits at that gate (see :mod:`.pause`): the
    limit belongs to the account, not to the batch that happened to hit it.
-4. **Only failed batches are retried**, with full-jitter backoff, up to ``max_attempts`` per
+4. **Token budget before sending.** Providers also limit tokens per minute (TPM), and an
+   embedding batch is mostly tokens. Given ``rate_limit`` (a
+   :class:`~course_lib.algorithms.TokenWindowLimiter`, the RPM+TPM
+   :class:`~course_lib.algorithms.RateLimits`, or the Redis one shared by every worker), each
+   attempt first waits until its tokens fit in the window, so batches queue for budget
+   instead of collecting 429s; batches are also cut so that none exceeds the window.
+5. **Only failed batches are retried**, with full-jitter backoff, up to ``max_attempts`` per
    batch. Errors that cannot succeed again (400, 401, 404) are not retried at all.
-5. **Nothing paid for is lost.** When batches give up, :class:`.BatchEmbeddingError` lists the
+6. **Nothing paid for is lost.** When batches give up, :class:`.BatchEmbeddingError` lists the
    failed input indices and keeps every other vector; :meth:`BatchEmbedder.resume` embeds only
    the missing ones.
-6. **Order is preserved** whatever order the batches finish in: each vector is put back at its
+7. **Order is preserved** whatever order the batches finish in: each vector is put back at its
    input's position, using the ``index`` the API returns with it.
 
 Which tool when:
@@ -55,6 +61,7 @@ import openai
 from tqdm.auto import tqdm
 
 from course_lib import tokens
+from course_lib.algorithms.token_window import TokenBudget
 from course_lib.batching.inputs import check_inputs
 from course_lib.batching.pause import AsyncSleep, Clock, SharedPause
 from course_lib.batching.plan import Batch, plan_batches
@@ -135,6 +142,9 @@ class BatchEmbedder:
     replaces the tiktoken count (for a model the course has no tokenizer for, or for tests with
     tiny limits); ``progress_factory`` replaces ``tqdm.auto.tqdm`` (a widget in notebooks, a
     text bar elsewhere); ``request_timeout_s`` bounds each attempt (a timeout is retried).
+    ``rate_limit`` (a :class:`~course_lib.algorithms.TokenBudget`, e.g.
+    ``TokenWindowLimiter(1_000_000)`` for 1M tokens per minute) makes every attempt wait for
+    its tokens first; it must read the same clock the injected ``sleep`` advances.
     """
 
     def __init__(
@@ -151,6 +161,7 @@ class BatchEmbedder:
         request_timeout_s: float | None = 60.0,
         dimensions: int | None = None,
         count_tokens: Callable[[str], int] | None = None,
+        rate_limit: TokenBudget | None = None,
         progress: bool = True,
         progress_factory: ProgressFactory = tqdm,
         sleep: AsyncSleep = asyncio.sleep,
@@ -185,6 +196,11 @@ class BatchEmbedder:
         self.request_timeout_s = request_timeout_s
         self.dimensions = None if dimensions is None else _whole("dimensions", dimensions)
         self._count_tokens = count_tokens or (lambda text: tokens.count_tokens(text, model))
+        if rate_limit is not None and not isinstance(rate_limit, TokenBudget):
+            raise TypeError(f"rate_limit must have try_acquire(tokens), wait_seconds(tokens) "
+                            f"and max_tokens (a TokenWindowLimiter, RateLimits or "
+                            f"RedisTokenWindowLimiter), got {type(rate_limit).__name__}")
+        self.rate_limit = rate_limit
         self.progress = progress
         self._progress_factory = progress_factory
         self._sleep = sleep
@@ -200,9 +216,13 @@ class BatchEmbedder:
         Raises :class:`.EmbeddingInputError` (nothing sent) for empty, non-string or oversize
         inputs, and :class:`.BatchEmbeddingError` (successful vectors kept) when batches give up.
         """
-        counts = check_inputs(texts, self._count_tokens, max_input_tokens=self.max_input_tokens)
+        # A request larger than the token window could never be sent: cut batches to fit it.
+        window = self.rate_limit.max_tokens if self.rate_limit is not None else None
+        max_tokens = min(self.max_tokens_per_request, window or self.max_tokens_per_request)
+        counts = check_inputs(texts, self._count_tokens,
+                              max_input_tokens=min(self.max_input_tokens, max_tokens))
         batches = plan_batches(counts, max_inputs=self.max_inputs_per_request,
-                               max_tokens=self.max_tokens_per_request)
+                               max_tokens=max_tokens)
         return await _Run(self, list(texts), batches).execute()
 
     async def resume(self, texts: Sequence[str], error: BatchEmbeddingError) -> EmbeddingRun:
@@ -245,6 +265,7 @@ class _Run:
         self.rate_limited = 0
         self.tokens = 0
         self.timeline: list[AttemptRecord] = []
+        self.budget_wait_s = 0.0
         self.slots = asyncio.Semaphore(embedder.max_concurrency)
         self.pause = SharedPause(clock=embedder._clock, sleep=embedder._sleep)
         self.started = 0.0
@@ -285,6 +306,7 @@ class _Run:
         embedder = self.embedder
         for attempt in range(1, embedder.max_attempts + 1):
             async with self.slots:
+                await self._wait_for_budget(batch)
                 await self.pause.wait()  # a 429 elsewhere closes the gate for everybody
                 self.attempts[batch.number] = attempt
                 sent = self._now()
@@ -308,6 +330,17 @@ class _Run:
                 self.pause.pause_for(wait if wait is not None else embedder.backoff.delay(attempt))
             else:
                 await embedder._sleep(embedder.backoff.delay(attempt))
+
+    async def _wait_for_budget(self, batch: Batch) -> None:
+        """Take the batch's tokens from the rate limit, sleeping until they fit."""
+        budget, embedder = self.embedder.rate_limit, self.embedder
+        if budget is None:
+            return
+        # Another worker (or process) may take the budget between the two calls: ask again.
+        while not budget.try_acquire(batch.tokens):
+            started = embedder._clock()
+            await embedder._sleep(budget.wait_seconds(batch.tokens))
+            self.budget_wait_s += embedder._clock() - started
 
     def _log(self, batch: Batch, attempt: int, sent: float, outcome: str) -> None:
         self.timeline.append(AttemptRecord(batch.number, attempt, sent, self._now(), outcome))
@@ -358,5 +391,6 @@ class _Run:
             timeline=tuple(self.timeline),
             pauses=tuple((start - self.started, end - self.started)
                          for start, end in self.pause.windows),
+            budget_wait_s=self.budget_wait_s,
         )
 

@@ -92,6 +92,7 @@ class BatchReport:
     requests are not billed. ``cost_usd`` is None for a model without a known price.
     ``timeline`` records every attempt and ``pauses`` every shared rate-limit pause
     ``(from_s, until_s)``, both in seconds since the run started, for plotting.
+    ``budget_wait_s`` sums how long attempts waited for the ``rate_limit``'s token budget.
     """
 
     model: str
@@ -108,6 +109,7 @@ class BatchReport:
     failures: tuple[BatchFailure, ...] = ()
     timeline: tuple[AttemptRecord, ...] = ()
     pauses: tuple[tuple[float, float], ...] = ()
+    budget_wait_s: float = 0.0
 
     @property
     def failed_indices(self) -> list[int]:
@@ -122,6 +124,9 @@ class BatchReport:
             f"tokens billed: {self.tokens:,}  cost: {cost}  paused for rate limits: "
             f"{self.paused_s:.2f} s  elapsed: {self.elapsed_s:.2f} s",
         ]
+        if self.budget_wait_s:
+            lines.append(f"waited for token budget: {self.budget_wait_s:.2f} s (summed over "
+                         "requests)")
         lines += [f"FAILED {failure.describe()}" for failure in self.failures]
         return "\n".join(lines)
 

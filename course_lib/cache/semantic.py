@@ -14,7 +14,8 @@ because they share every word but one; notebook 04 measures how close on labelle
 * optional *guards* (``course_lib.cache.guards``) veto a match where the embedding model is
   known to be blind (text it cannot read, two questions differing in a word or two);
 * matches are only made within one *scope* (``CacheRequest.scope()``: same model, prompt,
-  parameters, tools and tenant), like an exact key minus the query.
+  parameters, tools and tenant), like an exact key minus the query. The scope is a required
+  argument of every lookup and add, with no default (see :class:`SemanticCache`).
 
 Search is a matrix-vector product over all cached vectors: exact, and fast up to ~10^5
 entries. Beyond that use an approximate index (FAISS, hnswlib, or a vector database); the
@@ -74,6 +75,12 @@ def _check_threshold(threshold: float) -> float:
     return float(threshold)
 
 
+def _check_scope(scope: object) -> None:
+    if not isinstance(scope, str) or not scope:
+        raise ValueError(f"scope must name what a match must share (pass CacheRequest.scope(): "
+                         f"model, prompt, parameters, tools and tenant), got {scope!r}")
+
+
 class SemanticCache:
     """Cached answers found by the cosine similarity of their questions.
 
@@ -82,6 +89,15 @@ class SemanticCache:
     match. ``policy`` gives each answer's TTL by kind, as in the exact cache (None: not cached);
     ``clock`` reads seconds. At most ``max_entries`` questions are kept, evicting the least
     recently used.
+
+    **Scope is explicit.** ``lookup``, ``nearest``, ``explain`` and ``add`` each take a
+    required ``scope`` (pass ``CacheRequest.scope()``), and an empty one is refused. It used to
+    default to ``""``: a caller who forgot it shared one pool of answers across every tenant,
+    prompt and model, and got another tenant's question served as a hit. Keying scopes per
+    cache *instance* instead was the alternative, and the worse one: a scope is a property of
+    each request (its tenant, model, prompt, parameters), so one instance would be needed per
+    combination, and reusing an instance for a second tenant would leak again without an
+    error. A required argument makes the omission a ``TypeError`` at the call that forgot it.
     """
 
     def __init__(
@@ -142,9 +158,10 @@ class SemanticCache:
             raise ValueError(f"vector must be 1-D, got shape {vector.shape}")
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
-    def nearest(self, query: str, *, scope: str = "", vector: np.ndarray | None = None
+    def nearest(self, query: str, *, scope: str, vector: np.ndarray | None = None
                 ) -> SemanticMatch | None:
         """The most similar live cached question in ``scope``, whatever its similarity."""
+        _check_scope(scope)
         vector = self._vector(query, vector)
         with self._lock:
             if self._vectors is None:
@@ -168,7 +185,7 @@ class SemanticCache:
         assert cached_query is not None and answer is not None
         return SemanticMatch(query, cached_query, float(similarities[best]), answer)
 
-    def lookup(self, query: str, *, scope: str = "", vector: np.ndarray | None = None
+    def lookup(self, query: str, *, scope: str, vector: np.ndarray | None = None
                ) -> SemanticMatch | None:
         """A match to serve: similarity >= threshold and no guard objects; else None."""
         match = self.nearest(query, scope=scope, vector=vector)
@@ -181,7 +198,7 @@ class SemanticCache:
             self.refused += refused
         return match if served else None
 
-    def explain(self, query: str, *, scope: str = "", vector: np.ndarray | None = None
+    def explain(self, query: str, *, scope: str, vector: np.ndarray | None = None
                 ) -> SemanticMatch | None:
         """The nearest match with the first guard's objection filled in (for teaching)."""
         match = self.nearest(query, scope=scope, vector=vector)
@@ -193,9 +210,10 @@ class SemanticCache:
         return SemanticMatch(match.query, match.cached_query, match.similarity, match.answer,
                              reason)
 
-    def add(self, query: str, answer: CachedAnswer, *, scope: str = "",
+    def add(self, query: str, answer: CachedAnswer, *, scope: str,
             vector: np.ndarray | None = None) -> bool:
         """Cache ``answer`` for ``query``; False when the policy says its kind is not cached."""
+        _check_scope(scope)
         if not isinstance(answer, CachedAnswer):
             raise TypeError(f"answer must be a CachedAnswer, got {type(answer).__name__}")
         ttl_s = self.policy.ttl_for(answer.kind)

@@ -16,6 +16,18 @@ store exists because it also keeps the indexes and behaves like the Redis store,
 :class:`RedisTTLStore` is shared by every process and machine, survives restarts of the app,
 and lets Redis own expiry (``SET ... PX``). A cache is an optimisation: when Redis is down, its
 errors surface as :class:`CacheStoreError`, which ``ResponseCache`` turns into a logged miss.
+
+A Redis that is *hung* (it accepts connections but never answers: a stuck process, a full
+network buffer, a paused VM) is worse than a dead one. A refused connection fails in a
+millisecond; a hung one costs the whole timeout, on every call: a cache miss that reads, writes
+and indexes waits three timeouts, ~0.77 s with 0.25 s each, and the next request waits them
+again. So the store keeps a small breaker (:class:`StoreBreaker`): after a **timeout** it skips
+Redis for ``skip_for_s`` seconds (each call raises :class:`StoreSkippedError` at once, which the
+cache treats as a miss), then lets one call through to probe. A reply closes the breaker; another
+timeout opens it for another ``skip_for_s``. Only timeouts open it: a refused connection is
+already fast, and an error reply proves the server is alive. The general breaker, counting
+failures within a window, is :class:`course_lib.fallback.CircuitBreaker`; one timeout is enough
+here because each one costs a request its whole timeout.
 """
 
 from __future__ import annotations
@@ -30,13 +42,25 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["CacheStoreError", "MemoryTTLStore", "RedisTTLStore", "TTLStore", "fail_fast_redis"]
+__all__ = [
+    "CacheStoreError",
+    "MemoryTTLStore",
+    "RedisTTLStore",
+    "StoreBreaker",
+    "StoreSkippedError",
+    "TTLStore",
+    "fail_fast_redis",
+]
 
 Clock = Callable[[], float]
 
 
 class CacheStoreError(RuntimeError):
     """The store could not do what was asked (Redis down, timed out, refused ...)."""
+
+
+class StoreSkippedError(CacheStoreError):
+    """The store timed out a moment ago, so this call was not sent at all."""
 
 
 @runtime_checkable
@@ -219,15 +243,78 @@ def fail_fast_redis(url: str, *, timeout_s: float = 0.25, **kwargs: object) -> r
         retry=Retry(NoBackoff(), 0), **kwargs)
 
 
+class StoreBreaker:
+    """Skip a store for ``skip_for_s`` seconds after it timed out, then probe with one call.
+
+    ``before(operation)`` raises :class:`StoreSkippedError` while the store is skipped (and
+    while another call is probing it); ``answered()`` / ``timed_out()`` / ``released()`` report
+    how a call that went through ended. Thread-safe; ``clock`` is injectable.
+    """
+
+    def __init__(self, skip_for_s: float = 5.0, *, clock: Clock = time.monotonic) -> None:
+        self.skip_for_s = _check_ttl(skip_for_s)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._timed_out_at: float | None = None  # None: closed, calls go through
+        self._probing = False
+        self.skipped = 0
+        self.times_opened = 0
+
+    @property
+    def skipping(self) -> bool:
+        """True while calls are being skipped (the store timed out less than skip_for_s ago)."""
+        with self._lock:
+            return (self._timed_out_at is not None
+                    and self._clock() - self._timed_out_at < self.skip_for_s)
+
+    def before(self, operation: str) -> None:
+        """Let the call go through, or raise :class:`StoreSkippedError` saying why not."""
+        with self._lock:
+            if self._timed_out_at is None:
+                return
+            ago = self._clock() - self._timed_out_at
+            if ago >= self.skip_for_s and not self._probing:
+                self._probing = True  # this call is the probe
+                return
+            self.skipped += 1
+        left = (f"{self.skip_for_s - ago:.2f} s left" if ago < self.skip_for_s
+                else "another call is probing it")
+        raise StoreSkippedError(
+            f"Redis {operation} skipped: the store timed out {ago:.2f} s ago, and is skipped for "
+            f"{self.skip_for_s:g} s after a timeout ({left})")
+
+    def answered(self) -> None:
+        """The store replied (even with an error): it is alive, stop skipping it."""
+        with self._lock:
+            self._timed_out_at = None
+            self._probing = False
+
+    def timed_out(self) -> None:
+        """The store did not reply in time: skip it for the next ``skip_for_s`` seconds."""
+        with self._lock:
+            if self._timed_out_at is None:
+                self.times_opened += 1
+            self._timed_out_at = self._clock()
+            self._probing = False
+
+    def released(self) -> None:
+        """The call ended without a verdict on the store (the caller was interrupted)."""
+        with self._lock:
+            self._probing = False
+
+
 class RedisTTLStore:
     """A TTL store in Redis, shared by every process; keys live under ``prefix``.
 
     ``redis_client`` is a ``redis.Redis`` (``decode_responses`` either way); build it with
     :func:`fail_fast_redis` so that a sick Redis costs milliseconds, not seconds. Redis errors
-    are raised as :class:`CacheStoreError`.
+    are raised as :class:`CacheStoreError`. After a timeout the store is skipped for
+    ``skip_for_s`` seconds (``None``: never skip, every call pays its own timeout); ``breaker``
+    says what it is doing, and ``clock`` is injectable for tests.
     """
 
-    def __init__(self, redis_client: redis.Redis, prefix: str = "course:cache:") -> None:
+    def __init__(self, redis_client: redis.Redis, prefix: str = "course:cache:", *,
+                 skip_for_s: float | None = 5.0, clock: Clock = time.monotonic) -> None:
         if not isinstance(prefix, str) or not prefix:
             raise ValueError(f"prefix must be a non-empty string such as 'app:cache:', "
                              f"got {prefix!r}")
@@ -235,14 +322,34 @@ class RedisTTLStore:
         self._redis = redis_client
         self._index_add = redis_client.register_script(_INDEX_ADD)
         self._index_pop = redis_client.register_script(_INDEX_POP)
+        self.breaker = None if skip_for_s is None else StoreBreaker(skip_for_s, clock=clock)
 
     def _call(self, operation: str, action: Callable[[], object]) -> object:
         import redis
 
+        breaker = self.breaker
+        if breaker is None:
+            try:
+                return action()
+            except redis.RedisError as exc:
+                raise CacheStoreError(f"Redis {operation} failed: {exc}") from exc
+        breaker.before(operation)
         try:
-            return action()
-        except redis.RedisError as exc:
+            result = action()
+        except redis.TimeoutError as exc:
+            breaker.timed_out()
             raise CacheStoreError(f"Redis {operation} failed: {exc}") from exc
+        except redis.ConnectionError as exc:
+            breaker.released()  # refused or reset: fast already, nothing to skip
+            raise CacheStoreError(f"Redis {operation} failed: {exc}") from exc
+        except redis.RedisError as exc:
+            breaker.answered()  # an error reply: the server is alive
+            raise CacheStoreError(f"Redis {operation} failed: {exc}") from exc
+        except BaseException:
+            breaker.released()
+            raise
+        breaker.answered()
+        return result
 
     def get(self, key: str) -> bytes | None:
         name = self.prefix + _check_key(key)

@@ -15,6 +15,9 @@ from decimal import Decimal
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from course_lib.plots.readable import LABEL_PT, legend_below
 
 __all__ = ["cost_breakdown_figure", "dollars", "stacked_cost_figure"]
 
@@ -79,16 +82,16 @@ def cost_breakdown_figure(
     for bar, name in zip(bars, names, strict=True):
         share = amounts[name] / total if total else 0.0
         ax.annotate(f" {label(amounts[name])}  ({share:.0%})", (bar.get_width(), bar.get_y()
-                    + bar.get_height() / 2), va="center", fontsize=9)
-    ax.set_xlim(0, max(amounts.values()) * 1.35 or 1)
+                    + bar.get_height() / 2), va="center", fontsize=LABEL_PT, parse_math=False)
+    ax.set_xlim(0, max(amounts.values()) * 1.45 or 1)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # readable ticks in a narrow figure
     ax.set_xlabel("USD")
-    ax.set_title(title)
+    ax.set_title(title, parse_math=False)
     ax.spines[["top", "right"]].set_visible(False)
-    if output_parts:
-        ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=INPUT_COLOUR, label="input tokens"),
-                           plt.Rectangle((0, 0), 1, 1, color=OUTPUT_COLOUR,
-                                         label="output tokens")],
-                  loc="lower right", frameon=False)
+    if output_parts:  # under the axes: inside, it would cover whichever bar is longest
+        legend_below(ax, [plt.Rectangle((0, 0), 1, 1, color=INPUT_COLOUR, label="input tokens"),
+                          plt.Rectangle((0, 0), 1, 1, color=OUTPUT_COLOUR,
+                                        label="output tokens")], ncol=2)
     return figure
 
 
@@ -130,18 +133,19 @@ def stacked_cost_figure(
             ax.barh(y, width, left=left, color=colour_of[part], label=part)
             if share >= _MIN_LABELLED_SHARE:
                 ax.text(left + width / 2, y, f"{share:.0%}", ha="center", va="center",
-                        fontsize=9, color="white")
+                        fontsize=LABEL_PT, color="white")
             left += width
-        ax.text(left, y, f"  {label(total)}", va="center", fontsize=9)
+        ax.text(left, y, f"  {label(total)}", va="center", fontsize=LABEL_PT, parse_math=False)
         widest = max(widest, left)
     ax.set_yticks(range(len(checked)), list(checked))
     ax.invert_yaxis()
     ax.set_xlim(0, (widest or 1) * 1.25)
+    if as_share:
+        ax.set_xticks(range(0, 101, 20))  # the room to the right is for the totals, not 120%
     ax.set_xlabel("share of the cost (%)" if as_share else "USD")
     ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))  # one legend entry per part, not per bar
-    ax.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.25),
-              ncol=min(len(unique), 4), frameon=False, fontsize=9)
+    legend_below(ax, list(unique.values()), list(unique.keys()), ncol=min(len(unique), 4))
     return figure

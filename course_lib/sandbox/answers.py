@@ -108,9 +108,19 @@ def compose_answer(query: str, style: Literal["full", "brief"]) -> Answer:
 
 
 def related_answers(query: str, style: Literal["full", "brief"], skip: str | None) -> list[str]:
-    """Further answers, most related first: used to lengthen an answer on request."""
+    """Further answers, nearest in the knowledge graph first: used to lengthen an answer on request.
+
+    A breadth-first walk over the articles' "related" links (:mod:`course_lib.knowledge_graph`)
+    from ``skip``, the article that answered; when nothing matched (``skip`` is None), from the
+    article most similar to ``query``, which is then included. Deterministic: links keep their
+    order, and the walk covers every article the graph connects to the start.
+    """
+    from course_lib.knowledge_graph import default_graph
+
+    graph = default_graph()
+    start = skip if skip is not None else get_retriever().ranked(query)[0][1].id
     return [
         entry.answer_full if style == "full" else entry.answer_brief
-        for _, entry in get_retriever().ranked(query)
+        for entry in (graph.entry(found) for found, _ in graph.bfs(start))
         if entry.id != skip
     ]

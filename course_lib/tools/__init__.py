@@ -12,6 +12,10 @@ another, max = 300 ms together). This package answers with working code:
 - :func:`run_dag` (``dag``): a dependency graph of tools, each started as soon as its inputs are
   ready, cycles named, failed inputs skipping their dependents; ``dag_baselines`` holds the
   level-by-level schedule and the ``graphlib.TopologicalSorter`` loop for comparison;
+- :func:`critical_path` (``critical_path``): the lesson's DP for tool-call order, earliest
+  finish times and the critical path over the topological order, and
+  :func:`compare_with_critical_path`, a recorded run against the best schedule its durations
+  allow;
 - :class:`SupportTools` (``support_tools``): the three real tools (knowledge-base search on real
   embeddings, ticket status and user profile from the shipped SQLite database), behind a
   **simulated** network latency (``latency``).
@@ -21,7 +25,21 @@ The lesson's Go ``RunToolsConcurrently``, ported with its traps, is
 """
 
 from .blocking import run_blocking_tools
-from .dag import DependencyCycleError, Tool, ToolGraph, ToolInputs, check_graph, run_dag
+from .critical_path import (
+    CriticalPath,
+    ScheduleComparison,
+    compare_with_critical_path,
+    critical_path,
+)
+from .dag import (
+    DependencyCycleError,
+    Tool,
+    ToolGraph,
+    ToolInputs,
+    check_dependencies,
+    check_graph,
+    run_dag,
+)
 from .dag_baselines import run_dag_by_levels, run_dag_graphlib
 from .kb_search import KBHit, KnowledgeBaseIndex, default_kb_index
 from .latency import Latency, SimulatedLatency, no_latency
@@ -42,12 +60,14 @@ __all__ = [
     "LESSON_LATENCIES_MS",
     "TOOL_NAMES",
     "TOOL_STATUSES",
+    "CriticalPath",
     "DependencyCycleError",
     "DependencyFailedError",
     "KBHit",
     "KBSearch",
     "KnowledgeBaseIndex",
     "Latency",
+    "ScheduleComparison",
     "SimulatedLatency",
     "SupportTools",
     "TicketStatus",
@@ -58,8 +78,11 @@ __all__ = [
     "ToolResult",
     "ToolStatus",
     "UserProfile",
+    "check_dependencies",
     "check_graph",
+    "compare_with_critical_path",
     "connect_read_only",
+    "critical_path",
     "default_kb_index",
     "fetch_all",
     "no_latency",

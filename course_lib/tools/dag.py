@@ -36,7 +36,15 @@ from course_lib.algorithms import find_cycle, topological_sort
 from .result import DependencyFailedError, ToolResult
 from .runner import Clock, Deadlines, run_guarded
 
-__all__ = ["DependencyCycleError", "Tool", "ToolGraph", "ToolInputs", "check_graph", "run_dag"]
+__all__ = [
+    "DependencyCycleError",
+    "Tool",
+    "ToolGraph",
+    "ToolInputs",
+    "check_dependencies",
+    "check_graph",
+    "run_dag",
+]
 
 Tool = Callable[[Mapping[str, Any]], Awaitable[Any]]
 
@@ -76,23 +84,34 @@ def check_graph(tools: Mapping[str, Tool], deps: Mapping[str, Sequence[str]]) ->
     """
     if not isinstance(tools, Mapping):
         raise TypeError(f"tools must be a dict of name -> async tool, got {type(tools).__name__}")
+    for name in tools:
+        if isinstance(name, str) and name and not callable(tools[name]):
+            raise TypeError(f"tool {name!r} is {tools[name]!r}, which is not callable")
+    return check_dependencies(list(tools), deps)
+
+
+def check_dependencies(names: Sequence[str], deps: Mapping[str, Sequence[str]]) -> ToolGraph:
+    """The dependency graph over ``names``, checked: unknown names, repeats and cycles are errors.
+
+    The part of :func:`check_graph` that needs only the tools' names, shared with
+    :func:`course_lib.tools.critical_path.critical_path`, which has durations instead of tools.
+    """
     if not isinstance(deps, Mapping):
         raise TypeError(f"deps must be a dict of name -> list of names, got {type(deps).__name__}")
-    names = list(tools)
+    names = list(names)
     for name in names:
         if not isinstance(name, str) or not name:
             raise ValueError(f"tool names must be non-empty strings, got {name!r}")
-        if not callable(tools[name]):
-            raise TypeError(f"tool {name!r} is {tools[name]!r}, which is not callable")
+    known = set(names)
     graph_deps: dict[str, tuple[str, ...]] = {name: () for name in names}
     for name, needed in deps.items():
-        if name not in tools:
+        if name not in known:
             raise ValueError(f"deps lists inputs for {name!r}, which is not one of the tools "
                              f"{names}")
         if isinstance(needed, str) or not isinstance(needed, Sequence):
             raise TypeError(f"deps[{name!r}] must be a list of tool names, got {needed!r}")
         for dependency in needed:
-            if dependency not in tools:
+            if dependency not in known:
                 raise ValueError(f"{name!r} depends on {dependency!r}, which is not one of the "
                                  f"tools {names}")
         duplicated = sorted({d for d in needed if list(needed).count(d) > 1})
