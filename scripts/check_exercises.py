@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXERCISES_DIR = ROOT / "exercises"
 REPORT_DIR = ROOT / "artifacts" / "check"
 CELL_TIMEOUT_S = 300  # a learner's cell that runs longer than this is reported, not waited on
+KERNEL_STARTUP_TIMEOUT_S = 300  # nbval's 60 s is too short for a busy machine (measured)
 
 ICONS = {"passed": "✅", "not_done": "⏳", "failed": "❌"}
 _CHECK_CALL = re.compile(r'check\(\s*"(ex\d\d\.q\d+)"')
@@ -97,12 +98,22 @@ def read_verdicts(path: Path) -> dict[str, dict[str, str]]:
     return verdicts
 
 
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b.*")
+
+
 def _error_line(text: str) -> str:
-    """The line that names the exception in nbval's failure text (its traceback's last line)."""
+    """The line that names the exception in nbval's failure text.
+
+    A cell that raised: the last line of its traceback. Anything else (a kernel that did not
+    start): pytest's own ``E   RuntimeError: ...`` line, or the last line naming an exception.
+    """
     lines = [line.strip() for line in _ANSI.sub("", text).splitlines() if line.strip()]
     if "Traceback:" in lines:
         lines = lines[lines.index("Traceback:") + 1:]
-    return lines[-1] if lines else "the cell failed"
+        return lines[-1] if lines else "the cell failed"
+    pytest_lines = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    named = [line for line in pytest_lines or lines if _EXCEPTION_LINE.match(line)]
+    return (named or pytest_lines or lines or ["the cell failed"])[-1]
 
 
 def failed_cells(junit: Path) -> dict[tuple[str, int], str]:
@@ -148,9 +159,17 @@ def build_rows(notebook: Path, verdicts: dict[str, dict[str, str]],
         else:
             detail = "the check did not run (did an earlier cell stop the kernel?)"
         rows.append(Row(exercise, question, "failed", detail))
-    for (stem, cell), error in sorted(failures.items()):
-        if stem == exercise and cell not in check_cells.values():
-            rows.append(Row(exercise, f"code cell {cell + 1}", "failed", error))
+    others = [(cell, error) for (stem, cell), error in sorted(failures.items())
+              if stem == exercise and cell not in check_cells.values()]
+    while others:  # cells that failed alike in a row (a kernel that never started) share one
+        first, error = others[0]
+        same = 1
+        while same < len(others) and others[same][1] == error:
+            same += 1
+        last = others[same - 1][0]
+        where = f"code cell {first + 1}" if same == 1 else f"code cells {first + 1}-{last + 1}"
+        rows.append(Row(exercise, where, "failed", error))
+        others = others[same:]
     return rows
 
 
@@ -195,6 +214,7 @@ def run_nbval(notebooks: list[Path], report_dir: Path) -> int:
                COURSE_CHECK_RESULTS=str(report_dir / "results.jsonl"))
     command = [sys.executable, "-m", "pytest", *map(str, notebooks), "--nbval-lax",
                "--nbval-current-env", f"--nbval-cell-timeout={CELL_TIMEOUT_S}",
+               f"--nbval-kernel-startup-timeout={KERNEL_STARTUP_TIMEOUT_S}",
                "-p", "no:cacheprovider", "--color=no", "-q",
                f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit1",
                f"--rootdir={notebooks[0].parent}"]

@@ -145,6 +145,31 @@ def test_a_check_that_could_not_run_and_a_broken_cell_are_rows(tmp_path: Path) -
     assert "1 other cell failed" in script.summary_line(rows)
 
 
+def test_a_kernel_that_never_started_is_one_row_per_check_and_one_for_the_rest(
+        tmp_path: Path) -> None:
+    script = check_script()
+    notebook = tmp_path / "ex04_streaming.ipynb"
+    nbformat.write(learner_notebook(BUILD.SOURCES_DIR / "ex04_streaming.py", solved=False),
+                   notebook)
+    cells = sum(cell.cell_type == "code" for cell in nbformat.read(notebook, as_version=4).cells)
+    # What pytest writes when nbval's kernel does not answer: an error, not a cell's traceback.
+    error = ("def wait_for_ready(...):\n&gt;       raise RuntimeError(msg)\n"
+             "E       RuntimeError: Kernel didn't respond in 60 seconds\n\n"
+             ".venv/lib/python3.11/site-packages/jupyter_client/client.py:211: RuntimeError")
+    cases = "".join(f'<testcase classname="ex04_streaming.ipynb" name="Cell {n}" '
+                    f'file="ex04_streaming.ipynb"><error message="failed on setup">{error}'
+                    "</error></testcase>" for n in range(cells))
+    junit = tmp_path / "junit.xml"
+    junit.write_text(f'<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite>{cases}'
+                     "</testsuite></testsuites>", encoding="utf-8")
+    rows = script.build_rows(notebook, {}, script.failed_cells(junit))
+    checks, rest = rows[:2], rows[2:]
+    assert [row.detail for row in checks] == [
+        "the check could not run: RuntimeError: Kernel didn't respond in 60 seconds"] * 2
+    assert len(rest) == 1 and rest[0].question.startswith("code cells 1-")
+    assert rest[0].detail == "RuntimeError: Kernel didn't respond in 60 seconds"
+
+
 def test_a_deleted_check_cell_still_counts_as_not_passed(tmp_path: Path) -> None:
     script = check_script()
     notebook = learner_notebook(BUILD.SOURCES_DIR / "ex04_streaming.py", solved=True)
