@@ -1,10 +1,11 @@
 # Two commands do all setup: `make lab` opens the course, `make test` runs every test.
+# A learner checks their own exercises with `make check` (`make check EX=ex03` for one).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: lab test bench lint clean
+.PHONY: install lab check test bench lint clean
 
 # One install step for everything: the pinned requirements, course_lib itself, and the
 # JupyterLab setting that keeps the news pop-up from covering the first notebook.
@@ -16,9 +17,21 @@ $(INSTALLED): requirements.txt pyproject.toml jupyter/overrides.json
 	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
+## Install everything into .venv (what `make lab` and `make test` do first; the dev container
+## runs it once).
+install: $(INSTALLED)
+
 ## Open the course in JupyterLab on the first notebook (no API key needed).
 lab: $(INSTALLED)
 	bash scripts/lab.sh
+
+## Check the learner's own exercises/*.ipynb (never the solutions): every check must pass; a
+## check that is ⏳ not done yet or ❌ not yet right fails. Prints one table and writes the report
+## to artifacts/check/. `make check EX=ex03` checks one exercise. Like the tests, the checks talk
+## only to the local sandbox.
+check: export COURSE_LLM_ENDPOINT = sandbox
+check: $(INSTALLED)
+	$(PY) scripts/check_exercises.py $(if $(EX),--exercise $(EX))
 
 ## Run every test: unit, property, Redis, server, browser, and nbval over notebooks and solutions.
 # Tests always use the local sandbox (never a real, billed endpoint, even with a key set) and

@@ -134,7 +134,8 @@ def dashboard_with_one_stacked_panel(calls):
 
 
 def test_a_dashboard_without_the_projection_fails() -> None:
-    result = assert_fails("ex01.q4", dashboard_without_projection, hint_words=["suptitle"])
+    result = assert_fails("ex01.q4", dashboard_without_projection,
+                          hint_words=["projected_monthly_usd"])
     assert result.expected == "a title containing $3.61"
 
 

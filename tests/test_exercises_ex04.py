@@ -3,7 +3,9 @@
 Wrong answers: a parser that trusts each read to hold whole lines, one that emits an event only
 when the next one starts (so the last event is lost), a summary that calls every ended body
 "done", one that times the first heartbeat instead of the first token, and one that never looks
-at error events.
+at error events. Parsers that hand ``json.loads`` the wrong text (a comment line, the ``data:``
+prefix, nothing at all after a heartbeat, half a line) raise ``JSONDecodeError``; the check says
+what the text was and which of these mistakes it shows.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 import pytest
 
 from course_lib.checks import Status, run_check
+from course_lib.checks.ex04_streaming import _json_mistake
+from course_lib.checks.hints import mistake_hint
 from tests.test_exercises_support import assert_fails, load_solution
 
 SOLUTION = load_solution("ex04_streaming")
@@ -74,6 +78,86 @@ def test_a_parser_that_drops_the_last_event_fails() -> None:
     assert result.got is not None and "feed #1 -> []" in result.got
 
 
+class _LineParser:
+    """Keeps the unfinished line between reads, as it should; subclasses get one thing wrong."""
+
+    def __init__(self):
+        self.buffer, self.data_lines = "", []
+
+    def feed(self, text):
+        lines = (self.buffer + text).replace("\r\n", "\n").split("\n")
+        self.buffer = lines.pop()
+        events = []
+        for line in lines:
+            events.extend(self.line(line))
+        return events
+
+    def line(self, line):
+        if line == "":
+            if self.data_lines:
+                yield json.loads("\n".join(self.data_lines))
+                self.data_lines = []
+        elif line.startswith(":"):
+            return
+        elif line.startswith("data:"):
+            self.data_lines.append(line[5:].strip())
+
+
+class ParserReadingCommentsAsData(_LineParser):
+    def line(self, line):
+        if line == "" and self.data_lines:
+            yield json.loads("\n".join(self.data_lines))
+            self.data_lines = []
+        elif line:
+            self.data_lines.append(line.removeprefix("data:").strip())  # ": ping" too
+
+
+class ParserKeepingTheFieldName(_LineParser):
+    def line(self, line):
+        if line.startswith("data:"):
+            line = line.replace("data:", "data :", 1)  # a typo: the prefix is never stripped
+            self.data_lines.append(line)
+            return
+        yield from super().line(line)
+
+
+class ParserDecodingEveryBlankLine(_LineParser):
+    def line(self, line):
+        if line == "":  # also after a heartbeat, with no data collected
+            yield json.loads("\n".join(self.data_lines))
+            self.data_lines = []
+        else:
+            yield from super().line(line)
+
+
+@pytest.mark.parametrize(("parser", "decoded", "hint_words"), [
+    (ParserReadingCommentsAsData, "json.loads(': ping')", ["comment line"]),
+    (ParserKeepingTheFieldName, "json.loads('data :", ["field name"]),
+    (ParserDecodingEveryBlankLine, "json.loads('')", ["nothing at all", "heartbeat"]),
+])
+def test_a_parser_feeding_json_loads_the_wrong_text_is_told_which(parser, decoded: str,
+                                                                  hint_words: list[str]) -> None:
+    result = assert_fails("ex04.q1", parser, hint_words=hint_words)
+    assert result.summary == "your parser gave json.loads something that is not one JSON value"
+    assert result.got is not None and result.got.startswith(decoded), result.got
+    assert "JSONDecodeError" in result.got
+
+
+@pytest.mark.parametrize(("doc", "mistake"), [
+    ('{"type":"tok', "json_partial"),  # a line decoded before the rest of it arrived
+    ('{"type":"token","content":"Hi"}\n{"type":"done"}', "json_two_events"),
+    ("ok", "json_other"),
+    ("\n", "json_empty"),
+])
+def test_what_json_loads_was_given_names_the_mistake(doc: str, mistake: str) -> None:
+    assert _json_mistake(doc) == mistake
+    assert mistake_hint("ex04.q1", mistake)
+
+
+def test_a_right_parser_built_the_same_way_passes() -> None:
+    assert run_check("ex04.q1", _LineParser).status is Status.PASSED
+
+
 # -- q2 -----------------------------------------------------------------------------------------
 
 
@@ -111,7 +195,7 @@ def summary_ignoring_errors(timed_chunks):
 
 def test_calling_a_cut_stream_done_fails() -> None:
     result = assert_fails("ex04.q2", summary_calling_every_end_done,
-                          hint_words=["End of body is not the same as done"])
+                          hint_words=["not a done event"])
     assert result.summary.startswith("wrong ended")
 
 

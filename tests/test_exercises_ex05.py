@@ -1,9 +1,12 @@
 """Exercise 5's checks: right answers pass, and each plausible wrong answer fails with a hint.
 
 The wrong answers are the mistakes the lesson itself invites: LCS on bytes (Go's ``text[i]``),
-a full table where a rolling row was asked for, a bound that saves no work, ``list.pop(0)``,
-a partial order on a cycle, a limiter that never forgets, one that reads the real clock, one
-whose log is shared by every instance.
+a full table where a rolling row was asked for, a bound that saves no work, ``list.pop(0)`` and
+Go's ``queue = queue[1:]`` translated literally, a partial order on a cycle, a limiter that
+never forgets, one that reads the real clock, one whose log is shared by every instance, one
+that records refusals, one that keeps a grant at the window's edge, and the lesson's limiter,
+which rebuilds its whole log on every request. Each gets its own hint, and none of them takes
+the check longer than the budget in ``test_exercises_support``.
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ def test_a_full_table_fails_on_memory() -> None:
 
 
 def test_a_row_that_loses_its_diagonal_fails() -> None:
-    assert_fails("ex05.q1", lcs_forgets_the_diagonal, hint_words=["dp[i-1][j-1]"])
+    assert_fails("ex05.q1", lcs_forgets_the_diagonal, hint_words=["diagonal", "old"])
 
 
 # -- q2 -----------------------------------------------------------------------------------------
@@ -120,7 +123,7 @@ def edit_distance_with_a_zero_first_row(a: str, b: str,
 
 def test_a_bound_that_saves_no_work_fails() -> None:
     result = assert_fails("ex05.q2", edit_distance_ignoring_the_bound_for_speed,
-                          hint_words=["band", "return None"])
+                          hint_words=["band", "whole row"])
     assert result.summary == "the bound does not save any work"
 
 
@@ -131,7 +134,7 @@ def test_a_distance_past_the_bound_must_be_none() -> None:
 
 def test_a_wrong_first_row_fails_on_an_empty_string() -> None:
     result = assert_fails("ex05.q2", edit_distance_with_a_zero_first_row,
-                          hint_words=["Row 0", "insertions"])
+                          hint_words=["row 0", "insertions"])
     assert result.expected == "3"
 
 
@@ -175,8 +178,54 @@ def kahn_returning_a_partial_order(n: int, edges: list[tuple[int, int]]) -> list
 
 
 def test_list_pop0_fails_as_quadratic() -> None:
-    result = assert_fails("ex05.q3", kahn_with_pop0, hint_words=["pop(0)", "deque"])
-    assert "160,000" in (result.call or "")
+    result = assert_fails("ex05.q3", kahn_with_pop0, hint_words=["front of a Python list"])
+    assert "80,000" in (result.call or "")
+    assert result.summary == "it slows down faster than the graph grows"
+
+
+def kahn_slicing_like_go(n: int, edges: list[tuple[int, int]]) -> list[int] | None:
+    successors: list[list[int]] = [[] for _ in range(n)]
+    in_degree = [0] * n
+    for before, after in edges:
+        successors[before].append(after)
+        in_degree[after] += 1
+    queue = [node for node in range(n) if in_degree[node] == 0]
+    order = []
+    while queue:
+        node, queue = queue[0], queue[1:]  # Go's queue = queue[1:], copied in Python
+        order.append(node)
+        for after in successors[node]:
+            in_degree[after] -= 1
+            if in_degree[after] == 0:
+                queue.append(after)
+    return order if len(order) == n else None
+
+
+def kahn_with_a_stack(n: int, edges: list[tuple[int, int]]) -> list[int] | None:
+    """Right too: any node with in-degree 0 may go next, so a stack works as well as a queue."""
+    successors: list[list[int]] = [[] for _ in range(n)]
+    in_degree = [0] * n
+    for before, after in edges:
+        successors[before].append(after)
+        in_degree[after] += 1
+    ready = [node for node in range(n) if in_degree[node] == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for after in successors[node]:
+            in_degree[after] -= 1
+            if in_degree[after] == 0:
+                ready.append(after)
+    return order if len(order) == n else None
+
+
+def test_gos_slicing_copied_into_python_fails_as_quadratic() -> None:
+    assert_fails("ex05.q3", kahn_slicing_like_go, hint_words=["slicing"])
+
+
+def test_a_stack_instead_of_a_queue_is_accepted() -> None:
+    assert run_check("ex05.q3", kahn_with_a_stack).status is Status.PASSED
 
 
 def test_a_partial_order_on_a_cycle_fails() -> None:
@@ -265,23 +314,72 @@ class LimiterAcceptingAnyLimit(LimiterThatRecordsRefusals):
 
 
 def test_a_limiter_that_never_evicts_fails() -> None:
-    result = assert_fails("ex05.q4", LimiterThatNeverEvicts, hint_words=["drop every grant"])
+    result = assert_fails("ex05.q4", LimiterThatNeverEvicts, hint_words=["older than the window"])
     assert result.expected is not None and "allowed (True)" in result.expected
 
 
 def test_a_limiter_on_the_real_clock_fails() -> None:
-    assert_fails("ex05.q4", LimiterOnTheRealClock, hint_words=["clock you were given"])
+    result = assert_fails("ex05.q4", LimiterOnTheRealClock, hint_words=["clock it was given"])
+    assert result.summary == "allow() never read the clock it was given"
 
 
 def test_a_limiter_sharing_its_log_between_instances_fails() -> None:
-    result = assert_fails("ex05.q4", LimiterWithASharedLog, hint_words=["class attribute"])
+    result = assert_fails("ex05.q4", LimiterWithASharedLog, hint_words=["class body"])
     assert result.summary == "two limiters share their grants"
 
 
 def test_a_limiter_recording_refusals_fails() -> None:
-    assert_fails("ex05.q4", LimiterThatRecordsRefusals, hint_words=["Denied requests"])
+    assert_fails("ex05.q4", LimiterThatRecordsRefusals, hint_words=["refused request"])
 
 
 def test_a_limiter_accepting_a_zero_limit_fails() -> None:
     result = assert_fails("ex05.q4", LimiterAcceptingAnyLimit, hint_words=["refuse it"])
     assert "SlidingWindowLimiter(0" in (result.call or "")
+
+
+class LessonLimiterRebuildingItsLog:
+    """The lesson's Allow(): right answers, but every request copies the whole log."""
+
+    def __init__(self, max_requests: int, window_seconds: float, clock) -> None:
+        if max_requests < 1 or window_seconds <= 0:
+            raise ValueError("bad limits")
+        self.max_requests, self.window, self.clock, self.grants = (
+            max_requests, window_seconds, clock, [])
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.grants = [at for at in self.grants if at > now - self.window]
+        if len(self.grants) >= self.max_requests:
+            return False
+        self.grants.append(now)
+        return True
+
+
+class LimiterKeepingTheEdge(LessonLimiterRebuildingItsLog):
+    def allow(self) -> bool:
+        now = self.clock()
+        while self.grants and self.grants[0] < now - self.window:  # < where <= was meant
+            self.grants.pop(0)
+        if len(self.grants) >= self.max_requests:
+            return False
+        self.grants.append(now)
+        return True
+
+
+def test_the_lessons_rebuild_on_every_request_fails_by_counting_its_steps() -> None:
+    result = assert_fails("ex05.q4", LessonLimiterRebuildingItsLog, hint_words=["oldest"])
+    assert result.summary == "each request does work for every grant in the window"
+    assert result.got is not None and "with 50 grants" in result.got
+
+
+def test_a_grant_kept_at_the_windows_edge_fails_with_its_own_hint() -> None:
+    result = assert_fails("ex05.q4", LimiterKeepingTheEdge, hint_words=["t + window"])
+    assert "t=10" in result.summary
+
+
+def test_each_limiter_mistake_gets_its_own_hint() -> None:
+    hints = [run_check("ex05.q4", answer).hint for answer in (
+        LimiterThatNeverEvicts, LimiterOnTheRealClock, LimiterWithASharedLog,
+        LimiterThatRecordsRefusals, LimiterAcceptingAnyLimit, LessonLimiterRebuildingItsLog,
+        LimiterKeepingTheEdge)]
+    assert all(hints) and len(set(hints)) == len(hints)

@@ -1,36 +1,30 @@
 """A learner's first "Run All": every exercise notebook runs through, its checks say what is left.
 
-Each learner notebook is executed as committed (all stubs in place) in a real kernel. No cell
-may raise: a check of a stub reports "not done yet" instead, with the stub's own message, so
-the learner can run everything and see the to-do list; cells that use the learner's code on
-real data say the same. (The solutions are run by nbval: ``pytest exercises/solutions``.)
+The learner notebooks as committed (all stubs in place) are run once, by the fresh clone's
+``make check`` (:mod:`tests.learner_runs`), in a real kernel under nbval. That run is strict: a
+check that has not passed raises after showing its report. Strict mode is the *only* difference
+from JupyterLab's "Run All" (``check()`` raises only through ``course_lib.checks.ci``, which
+``test_exercises_checks`` pins), so if the check cells are the only cells that failed, and each
+failed with ``CheckNotPassedError``, then "Run All" in JupyterLab goes through every cell and
+shows a ⏳ report in each check cell. The reports themselves (⏳, "to do:" with the stub's own
+message, the hint() pointer) are tested on the same stubs in ``test_exercises_checks``; here,
+each check's verdict must be "not done yet" with that exercise's stub message.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import xml.etree.ElementTree as ElementTree
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
+from tests.learner_runs import runs
 from tests.test_exercises_support import ROOT, build_script
 
 LEARNER_NOTEBOOKS = sorted((ROOT / "exercises").glob("ex[0-9][0-9]_*.ipynb"))
 CHECK_CELL = re.compile(r'check\("(ex\d\d\.q\d+)", \w+\)')
-
-
-def _text_of(outputs: list) -> str:
-    parts = []
-    for output in outputs:
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type in ("display_data", "execute_result"):
-            parts.append(output.data.get("text/plain", ""))
-        elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
-    return "".join(parts)
+STUB_MESSAGE = re.compile(r'NotImplementedError\(\s*"([^"]{10,60})')
 
 
 def test_every_exercise_has_a_learner_notebook() -> None:
@@ -38,37 +32,49 @@ def test_every_exercise_has_a_learner_notebook() -> None:
         path.stem for path in build_script().sources()]
 
 
+def _cells_run(junit_text: str, stem: str) -> dict[int, str | None]:
+    """``{code cell number: failure text or None}`` of one notebook in nbval's JUnit report."""
+    cells: dict[int, str | None] = {}
+    for case in ElementTree.fromstring(junit_text).iter("testcase"):
+        if case.get("file") != f"{stem}.ipynb":
+            continue
+        number = int(case.get("name", "").removeprefix("Cell "))
+        failure = case.find("failure")
+        cells[number] = None if failure is None else (failure.text or "")
+    return cells
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", LEARNER_NOTEBOOKS, ids=lambda path: path.stem)
-def test_run_all_on_the_stubs_reports_not_done(path: Path, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COURSE_LLM_ENDPOINT", "sandbox")  # never a billed endpoint
-    monkeypatch.setenv("COURSE_PROGRESS_PATH", str(tmp_path / "progress.json"))
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+def test_run_all_on_the_stubs_reports_not_done(path) -> None:
+    fresh = runs()["fresh"]
+    # The fresh clone's copy is this very notebook, cell for cell.
+    copy = nbformat.read(fresh.exercises_dir / path.name, as_version=4)
+    committed = nbformat.read(path, as_version=4)
+    assert [c.source for c in copy.cells] == [c.source for c in committed.cells]
 
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    errors = [(index, _text_of(cell.outputs)) for index, cell in enumerate(code)
-              if any(output.output_type == "error" for output in cell.outputs)]
-    assert not errors, f"Run All on the stubs raised: {errors}"
+    code = [cell.source for cell in committed.cells if cell.cell_type == "code"]
+    check_cells = {index: CHECK_CELL.fullmatch(source.strip()).group(1)
+                   for index, source in enumerate(code) if CHECK_CELL.fullmatch(source.strip())}
+    assert check_cells, "no check cells found"
+    cells = _cells_run((fresh.report_dir / "junit.xml").read_text(encoding="utf-8"), path.stem)
+    assert sorted(cells) == list(range(len(code))), "nbval did not run every cell"
+    failed = {index for index, failure in cells.items() if failure is not None}
+    assert failed == set(check_cells), (
+        "only the check cells may fail (strictly) on the stubs; these others raised: "
+        f"{sorted(failed - set(check_cells))}")
+    for index in failed:
+        assert "CheckNotPassedError" in cells[index] and "not done yet" in cells[index]
 
-    checks = [(CHECK_CELL.fullmatch(cell.source.strip()), cell) for cell in code]
-    checks = [(match.group(1), cell) for match, cell in checks if match]
-    assert checks, "no check cells found"
-    for check_id, cell in checks:
-        report = _text_of(cell.outputs)
-        assert f"⏳ {check_id}" in report and "not done yet" in report, report
-        assert "to do:" in report, f"{check_id} does not repeat the stub's message:\n{report}"
-        assert f'hint("{check_id}")' in report
-
+    verdicts = {v["check_id"]: v for v in fresh.verdicts()}
+    for check_id in check_cells.values():
+        assert verdicts[check_id]["status"] == "not_done", verdicts[check_id]
     # Each ✏️ cell's stub explains what to write; the learner must see that (for a class, the
     # message of __init__, which raises first).
-    every_output = "\n".join(_text_of(cell.outputs) for cell in code)
-    for cell in code:
-        if build_script().BANNER not in cell.source:
+    details = "\n".join(verdicts[check_id]["detail"] for check_id in check_cells.values())
+    for source in code:
+        if build_script().BANNER not in source:
             continue
-        messages = re.findall(r'NotImplementedError\(\s*"([^"]{10,60})', cell.source)
-        assert any(message in every_output for message in messages), (
+        messages = STUB_MESSAGE.findall(source)
+        assert any(message in details for message in messages), (
             f"no stub message of this cell reached the learner: {messages}")
-    assert "Traceback" not in every_output

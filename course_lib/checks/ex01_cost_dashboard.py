@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from course_lib.checks.expect import call_learner, expect, expect_equal, short_repr
+from course_lib.checks.hints import mistake_hint
 from course_lib.checks.registry import register
 from course_lib.pricing import price_for
 from course_lib.tracker import CallCost
@@ -92,21 +93,19 @@ def check_cost_by_model(cost_by_model: Callable[[Sequence[CallCost]], dict[str, 
            call=call, expected=short_repr(expected), got=short_repr(got))
     expect(set(got) == set(expected), "the models do not match the feed", call=call,
            expected=str(sorted(expected)), got=str(sorted(got)),
-           hint="One key per model name that appears in the feed (call.model).")
+           hint=mistake_hint("ex01.q1", "models"))
     for model, cost in expected.items():
         value = got[model]
         if isinstance(value, float):
             expect(False, f"{model}'s cost is a float", call=call, expected=_money(cost),
                    got=repr(value),
-                   hint="Money is added as Decimal: sum call.cost_usd as it comes (a Decimal, "
-                        "start from Decimal(0)); float(...) makes $0.000495 x 3 drift.")
+                   hint=mistake_hint("ex01.q1", "float"))
         expect(value == cost, f"{model}'s total is wrong", call=call, expected=_money(cost),
                got=_money(value),
-               hint="Add up call.cost_usd of every call whose call.model is this model.")
+               hint=mistake_hint("ex01.q1", "total"))
     expect(list(got) == list(expected), "the models are not ordered biggest cost first",
            call=call, expected=str(list(expected)), got=str(list(got)),
-           hint="Build the dict from the items sorted by cost, descending: a dashboard lists "
-                "where the money goes first.")
+           hint=mistake_hint("ex01.q1", "order"))
 
     # Many small calls: exact in Decimal, off in float.
     small = [_call("gpt-4o-mini", MONDAY_9AM + timedelta(seconds=i), (Decimal("0.0000003"),
@@ -117,11 +116,10 @@ def check_cost_by_model(cost_by_model: Callable[[Sequence[CallCost]], dict[str, 
         isinstance(value, Decimal) for value in got.values()),
         "ten small calls do not add up exactly", call=call,
         expected="{'gpt-4o-mini': Decimal('0.000003')}", got=short_repr(got),
-        hint="Keep every cost a Decimal from start to finish; never round per call (the "
-             "lesson's integer division turns such calls into $0).")
+        hint=mistake_hint("ex01.q1", "tiny_calls"))
     empty = call_learner(cost_by_model, [], call="cost_by_model([])")
     expect_equal(empty, {}, call="cost_by_model([])",
-                 hint="No calls, no models: an empty dict (not an error).")
+                 hint=mistake_hint("ex01.q1", "empty"))
     return "exact Decimal totals for 3 models, biggest first; tiny calls not lost"
 
 
@@ -139,24 +137,20 @@ def check_projected_monthly(
     """Cost per second over first-to-last call, x 30 days; None below an hour of data."""
     cases: list[tuple[str, list[CallCost], Decimal | None, str]] = [
         ("24 gpt-4o calls ($0.198) over 2 hours", _spread(24, timedelta(hours=2)),
-         Decimal("71.28"),  # 0.198 x (30 days / 2 h) = 0.198 x 360
-         "The window is 2 hours; a month holds 360 such windows (30 days x 12)."),
+         Decimal("71.28"), "two_hours"),  # 0.198 x (30 days / 2 h) = 0.198 x 360
         ("24 gpt-4o calls ($0.198) over 7 days", _spread(24, timedelta(days=7)),
-         Decimal("0.198") * 30 / 7,
-         "The window is 7 days: a month is 30/7 of it."),
+         Decimal("0.198") * 30 / 7, "seven_days"),
         ("24 gpt-4o calls over 10 minutes", _spread(24, timedelta(minutes=10)), None,
-         "Ten minutes is too short to project a month from: return None below one hour."),
-        ("1 call", _spread(2, timedelta(0))[:1], None,
-         "One call has no window at all (first = last): return None."),
-        ("no calls", [], None, "No calls: return None (not an error)."),
+         "too_short"),
+        ("1 call", _spread(2, timedelta(0))[:1], None, "one_call"),
+        ("no calls", [], None, "no_calls"),
     ]
     shuffled = _spread(13, timedelta(hours=6))
     shuffled = shuffled[6:] + shuffled[:6]
     cases.append(("13 gpt-4o calls ($0.10725) over 6 hours, listed out of time order",
-                  shuffled, Decimal("0.10725") * 120,
-                  "Feeds merged from several workers are not in time order: take the earliest "
-                  "and the latest call.at, not calls[0] and calls[-1]."))
-    for label, feed, expected, hint in cases:
+                  shuffled, Decimal("0.10725") * 120, "unordered"))
+    for label, feed, expected, mistake in cases:
+        hint = mistake_hint("ex01.q2", mistake)
         call = f"calls = {label}\nprojected_monthly_usd(calls)"
         got = call_learner(projected_monthly_usd, feed, call=call)
         if expected is None:
@@ -167,12 +161,10 @@ def check_projected_monthly(
                expected=f"{_money(expected)} (about ${expected:,.2f})", got="None", hint=hint)
         total = sum((c.cost_usd for c in feed), Decimal(0))
         if got == total * 30:
-            hint = ("That is the lifetime total x 30 (the lesson's avgCost x calls x 30): it "
-                    "assumes the feed covers exactly one day. Divide by the observed window "
-                    "(last call.at - first call.at) instead.")
+            hint = mistake_hint("ex01.q2", "times_30")
         expect(isinstance(got, Decimal), "the projection should be a Decimal (money)",
                call=call, expected=_money(expected), got=short_repr(got),
-               hint="Work in Decimal: Decimal(window.total_seconds()) and Decimal cost.")
+               hint=mistake_hint("ex01.q2", "not_decimal"))
         assert isinstance(got, Decimal)
         close = abs(got - expected) <= expected * Decimal("1e-12")
         expect(close, "the projected month is wrong", call=call,
@@ -205,28 +197,23 @@ def check_cost_per_hour(
     got_hours = [row[0] for row in got] if pairs else None
     expect(got_hours is not None, "each item should be a pair (hour start, cost)", call=call,
            expected=shown, got=short_repr(got))
-    if len(got) < len(expected):
-        hint = ("Quiet hours are missing: list every hour from the first call's hour to the "
-                "last call's, with Decimal(0) where nothing happened, or the chart hides the "
-                "night.")
-    else:
-        hint = ("Bucket each call by call.at.replace(minute=0, second=0, microsecond=0) and "
-                "keep the timezone.")
+    mistake = "quiet_hours" if len(got) < len(expected) else "hour_start"
     expect(got_hours == [start for start, _ in expected], "the hours are not right",
            call=call, expected=shown,
-           got="\n".join(short_repr(hour) for hour in (got_hours or [])), hint=hint)
+           got="\n".join(short_repr(hour) for hour in (got_hours or [])),
+           hint=mistake_hint("ex01.q3", mistake))
     for (start, cost), (_, value) in zip(expected, got, strict=True):
         expect(isinstance(value, Decimal) and value == cost,
                f"the {start:%H:%M} hour's cost is wrong", call=call, expected=_money(cost),
                got=_money(value),
-               hint="Add up call.cost_usd (Decimals) of the calls in that hour.")
+               hint=mistake_hint("ex01.q3", "hour_cost"))
     single = _spread(2, timedelta(minutes=1))
     one_hour = call_learner(cost_per_hour, single, call="cost_per_hour(two calls at 09:00)")
     expect(one_hour == [(MONDAY_9AM, Decimal("0.0165"))], "two calls in one hour",
            call="cost_per_hour(calls)  # gpt-4o at 09:00:00 and 09:01:00",
            expected="[(09:00, Decimal('0.0165'))]", got=short_repr(one_hour))
     empty = call_learner(cost_per_hour, [], call="cost_per_hour([])")
-    expect_equal(empty, [], call="cost_per_hour([])", hint="No calls: an empty list.")
+    expect_equal(empty, [], call="cost_per_hour([])", hint=mistake_hint("ex01.q3", "empty"))
     return "hour buckets right, quiet hours shown as $0"
 
 
@@ -271,7 +258,7 @@ def check_dashboard_figure(dashboard_figure: Callable[[Sequence[CallCost]], Any]
     try:
         expect(isinstance(figure, Figure), "dashboard_figure should return a matplotlib Figure",
                call=call, expected="a Figure (e.g. from plt.subplots)", got=short_repr(figure),
-               hint="`figure, axes = plt.subplots(1, 2)`, draw on the axes, `return figure`.")
+               hint=mistake_hint("ex01.q4", "not_a_figure"))
         axes = figure.get_axes()
         expect(len(axes) >= 2, "the dashboard needs at least two panels", call=call,
                expected="2 or more axes", got=f"{len(axes)} axes")
@@ -284,8 +271,7 @@ def check_dashboard_figure(dashboard_figure: Callable[[Sequence[CallCost]], Any]
                call=call, expected="bars of lengths 0.0165, 0.001485, 0.00000024 (USD)",
                got="; ".join(str([round(v, 8) for v in bars])
                              for ax in axes for bars in _bar_values(ax)) or "no bars",
-               hint="ax.barh(list(costs), [float(c) for c in costs.values()]) with costs from "
-                    "your cost_by_model(calls). One bar per model, not stacked.")
+               hint=mistake_hint("ex01.q4", "model_panel"))
         hour_panel = next((ax for ax in axes if ax is not model_panel and any(
             _same(values, per_hour, ordered=True)
             for values in _bar_values(ax) + _line_values(ax))), None)
@@ -294,10 +280,11 @@ def check_dashboard_figure(dashboard_figure: Callable[[Sequence[CallCost]], Any]
                                    "0.00874524, 0, 0, 0.00924",
                got="; ".join(str([round(v, 8) for v in values]) for ax in axes
                              for values in _bar_values(ax) + _line_values(ax)) or "nothing",
-               hint="Plot your cost_per_hour(calls) in a second panel, quiet hours as 0.")
+               hint=mistake_hint("ex01.q4", "hour_panel"))
         untitled = [index for index, ax in enumerate(axes) if not ax.get_title().strip()]
         expect(not untitled, "every panel needs a title", call=call,
-               expected="ax.set_title(...) on each panel", got=f"panels {untitled} untitled")
+               expected="a title on each panel", got=f"panels {untitled} untitled",
+               hint=mistake_hint("ex01.q4", "titles"))
         texts = [figure.get_suptitle()]
         texts += [ax.get_title() for ax in axes]
         # $0.01798524 spent from 09:05 to 12:40 (3 h 35 min), scaled to 30 days: about $3.61.
@@ -307,8 +294,7 @@ def check_dashboard_figure(dashboard_figure: Callable[[Sequence[CallCost]], Any]
                "the projected month is not in the figure's title", call=call,
                expected=f"a title containing {wanted}",
                got=" | ".join(text for text in texts if text) or "no titles",
-               hint="figure.suptitle(f'... projected month ${value:,.2f}') with value from "
-                    "your projected_monthly_usd(calls).")
+               hint=mistake_hint("ex01.q4", "projection_title"))
     finally:
         if isinstance(figure, Figure):
             import matplotlib.pyplot as plt
@@ -339,16 +325,13 @@ def check_max_strong_share(max_strong_share: Callable[..., Decimal | None]) -> s
         if expected is None:
             expect(got is None, "no split fits this budget", call=call, expected="None",
                    got=short_repr(got),
-                   hint="Even sending every conversation to the weak model costs "
-                        "150,000 x $0.000495 = $74.25: say so with None.")
+                   hint=mistake_hint("ex01.q5", "none_fits"))
             continue
-        hint = ("The bill for a share s on the strong model is N x (s x strong + (1 - s) x "
-                "weak). Solve bill <= budget for s, then keep s between 0 and 1.")
+        hint = mistake_hint("ex01.q5", "formula")
         if got is not None and not isinstance(got, bool) and isinstance(got, Decimal | float):
             ignoring_weak = budget / (conversations * strong)
             if abs(Decimal(str(got)) - ignoring_weak) < Decimal("1e-9"):
-                hint = ("The conversations that do not go to gpt-4o still cost something: the "
-                        "(1 - s) share is billed at the weak model's price.")
+                hint = mistake_hint("ex01.q5", "weak_costs")
         expect(isinstance(got, Decimal | float) and not isinstance(got, bool)
                and abs(Decimal(str(got)) - expected) <= Decimal("1e-9"),
                "wrong share for this budget", call=call,

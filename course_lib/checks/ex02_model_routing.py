@@ -5,8 +5,11 @@ upper-case "API" against a lower-cased query, substrings such as "terror", and P
 that sees no boundary between "API" and "限流"). q2 checks a fitted threshold against a brute
 force over every cut-off. q3 grades the learner's router on the held-out test split of
 ``course_lib.datasets.load_routing_queries`` (the router is built from the train split only)
-against a minimum accuracy and a minimum recall of complex queries. Expected values are
-hand-labelled or brute-forced here; no course router is consulted.
+against a minimum accuracy and a minimum recall of complex queries. The bar is what notebook 05
+measured the data to support: a length rule in tokens, fitted on train, reaches 88% on test, the
+embedding router 91%, while the lesson's keywords pull any router they are added to down to 76%
+(they fire on simple questions as often as on hard ones). Expected values are hand-labelled or
+brute-forced here; no course router is consulted.
 """
 
 from __future__ import annotations
@@ -15,69 +18,57 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from course_lib.checks.expect import call_learner, describe_call, expect, short_repr
+from course_lib.checks.hints import mistake_hint
 from course_lib.checks.registry import register
 from course_lib.datasets import load_routing_queries
 
 __all__ = ["check_best_threshold", "check_keyword_matches", "check_router"]
 
 STRONG, WEAK = "gpt-4o", "gpt-4o-mini"
-MIN_ACCURACY = 0.70
+MIN_ACCURACY = 0.85
 MIN_COMPLEX_RECALL = 0.80
 # The lesson's conversation (2,100 tokens in, 300 out) priced by hand: $0.00825 on gpt-4o,
 # $0.000495 on gpt-4o-mini.
 STRONG_CONVERSATION_USD = Decimal("0.00825")
 WEAK_CONVERSATION_USD = Decimal("0.000495")
 
-_CASE_HINT = ("The query is lower-cased but the keyword is not: 'API' can never be found in "
-              "a lower-cased query. Normalise both the same way (str.casefold()).")
-_WORD_HINT = ("A substring test fires inside longer words ('terror' contains 'error', "
-              "'decode' contains 'code'). Match whole words: no Latin letter or digit "
-              "directly before or after the keyword.")
-_CJK_BOUNDARY_HINT = ("In Python's re, \\w (and so \\b) counts Chinese characters as word "
-                      "characters: there is no \\b between 'API' and '限'. Check for a Latin "
-                      "letter or digit on each side instead, e.g. (?<![0-9a-z]) and "
-                      "(?![0-9a-z]).")
-_CHINESE_HINT = ("Chinese has no spaces between words: a Chinese keyword can only be found as "
-                 "a substring.")
-_WIDTH_HINT = ("Chinese keyboards often type full-width letters ('ＡＰＩ'). "
-               "unicodedata.normalize('NFKC', text) turns them into plain 'API'.")
-
-# (query, keyword, expected, hint when wrong), hand-labelled.
+# (query, keyword, expected, the mistake a wrong answer here shows), hand-labelled.
 KEYWORD_CASES: tuple[tuple[str, str, bool, str], ...] = (
-    ("How do I rotate an API key?", "API", True, _CASE_HINT),
-    ("how do i rotate an api key", "API", True, _CASE_HINT),
-    ("Is the api v2 rate limit per key?", "API", True, _CASE_HINT),
-    ("Error 422 when saving a task", "error", True, _CASE_HINT),
-    ("ERROR: permission denied", "permission", True, _CASE_HINT),
-    ("Our book club's project is called Terror Tales.", "error", False, _WORD_HINT),
-    ("Please decode this base64 string", "code", False, _WORD_HINT),
-    ("What is the postcode field on the billing page for?", "code", False, _WORD_HINT),
-    ("Getting kitewing.errors.RateLimited in the nightly sync", "error", False, _WORD_HINT),
-    ("How rapidly does an upgrade take effect?", "API", False, _WORD_HINT),
-    ("our api-key leaked, what now?", "api", True, _WORD_HINT),
-    ("Where is the sample code?", "code", True, _WORD_HINT),
-    ("API限流是每分钟多少次?", "API", True, _CJK_BOUNDARY_HINT),
-    ("调用API报错", "api", True, _CJK_BOUNDARY_HINT),
-    ("部署失败了怎么办", "部署", True, _CHINESE_HINT),
-    ("私有化部署是哪个套餐才有的?", "部署", True, _CHINESE_HINT),
-    ("怎么重置密码?", "部署", False, _CHINESE_HINT),
-    ("ＡＰＩ 密钥在哪里生成?", "API", True, _WIDTH_HINT),
+    ("How do I rotate an API key?", "API", True, "case"),
+    ("how do i rotate an api key", "API", True, "case"),
+    ("Is the api v2 rate limit per key?", "API", True, "case"),
+    ("Error 422 when saving a task", "error", True, "case"),
+    ("ERROR: permission denied", "permission", True, "case"),
+    ("Our book club's project is called Terror Tales.", "error", False, "word"),
+    ("Please decode this base64 string", "code", False, "word"),
+    ("What is the postcode field on the billing page for?", "code", False, "word"),
+    ("Getting kitewing.errors.RateLimited in the nightly sync", "error", False, "word"),
+    ("How rapidly does an upgrade take effect?", "API", False, "word"),
+    ("our api-key leaked, what now?", "api", True, "word"),
+    ("Where is the sample code?", "code", True, "word"),
+    ("API限流是每分钟多少次?", "API", True, "cjk_boundary"),
+    ("调用API报错", "api", True, "cjk_boundary"),
+    ("部署失败了怎么办", "部署", True, "chinese"),
+    ("私有化部署是哪个套餐才有的?", "部署", True, "chinese"),
+    ("怎么重置密码?", "部署", False, "chinese"),
+    ("ＡＰＩ 密钥在哪里生成?", "API", True, "width"),
 )
 
 
 @register("ex02.q1", "keyword matching: case, whole words, Chinese")
 def check_keyword_matches(keyword_matches: Callable[[str, str], bool]) -> str:
     """Each hand-labelled (query, keyword) pair matches exactly when it should."""
-    for query, keyword, expected, hint in KEYWORD_CASES:
+    for query, keyword, expected, mistake in KEYWORD_CASES:
         call = describe_call("keyword_matches", query, keyword)
         got = call_learner(keyword_matches, query, keyword, call=call)
         expect(isinstance(got, bool), "keyword_matches should return True or False", call=call,
                expected=repr(expected), got=short_repr(got),
-               hint="Return a bool: `re.search(...) is not None`, not the match object.")
+               hint=mistake_hint("ex02.q1", "not_bool"))
         expect(got is expected,
                "a false alarm: this query does not contain the keyword as a word"
                if got else "a miss: this query does contain the keyword",
-               call=call, expected=repr(expected), got=repr(got), hint=hint)
+               call=call, expected=repr(expected), got=repr(got),
+               hint=mistake_hint("ex02.q1", mistake))
     return f"{len(KEYWORD_CASES)} hand-labelled queries (English, Chinese, mixed) matched right"
 
 
@@ -129,14 +120,10 @@ def check_best_threshold(best_threshold: Callable[..., int]) -> str:
         optimal = [t for t in range(min(values) - 1, max(values) + 1)
                    if _threshold_cost(t, values, labels, miss_cost) == best]
         cost = _threshold_cost(got, values, labels, miss_cost)
-        hint = ("Try every cut-off the data can tell apart (one below the smallest value, and "
-                "each value itself) and keep the one with the fewest mistakes.")
-        if miss_cost != 1.0:
-            hint = ("A missed complex query (value <= t but label 'complex') costs miss_cost; a "
-                    "simple query sent to the strong model costs 1. Minimise the total.")
         expect(cost == best, f"not the best cut-off ({story})", call=call,
                expected=f"one of {optimal} (weighted mistakes: {best:g})",
-               got=f"{got} (weighted mistakes: {cost:g})", hint=hint)
+               got=f"{got} (weighted mistakes: {cost:g})",
+               hint=mistake_hint("ex02.q2", "every_cutoff" if miss_cost == 1.0 else "miss_cost"))
     return f"{len(THRESHOLD_CASES)} data sets: every cut-off is one of the best"
 
 
@@ -154,8 +141,7 @@ def check_router(build_router: Callable[[Sequence[object]], Callable[[str, int],
     route = call_learner(build_router, train, call="build_router(load_routing_queries('train'))")
     expect(callable(route), "build_router should return a function route(query, turns)",
            call="build_router(train)", expected="a function", got=short_repr(route),
-           hint="Define `def route(query, conversation_turns): ...` inside build_router and "
-                "return it (without calling it).")
+           hint=mistake_hint("ex02.q3", "not_returned"))
     correct = strong_calls = complex_hits = 0
     missed: list[str] = []
     wasted: list[str] = []
@@ -181,18 +167,12 @@ def check_router(build_router: Callable[[Sequence[object]], Callable[[str, int],
     measured = (f"accuracy {accuracy:.0%} (at least {MIN_ACCURACY:.0%}), complex recall "
                 f"{recall:.0%} (at least {MIN_COMPLEX_RECALL:.0%}), gpt-4o share {share:.0%}")
     examples = "\n".join([*missed[:3], *wasted[:3]])
-    if recall < MIN_COMPLEX_RECALL:
-        hint = ("Too many complex questions reach the small model. Does length count tokens "
-                "(course_lib.tokens.count_tokens), not characters? 200 characters is a "
-                "paragraph in English and a page in Chinese. A larger miss_cost in "
-                "best_threshold trades wasted strong calls for fewer misses.")
-    else:
-        hint = ("Too many simple questions go to the strong model. Which rule fires on them? "
-                "Fit the length threshold on the train queries no keyword caught.")
+    mistake = "missed" if recall < MIN_COMPLEX_RECALL else "wasted"
     expect(accuracy >= MIN_ACCURACY and recall >= MIN_COMPLEX_RECALL,
            "the router is not good enough on the held-out test queries",
            call=f"route(query, turns) for the {len(test)} test queries",
            expected=f"accuracy >= {MIN_ACCURACY:.0%} and complex recall >= "
                     f"{MIN_COMPLEX_RECALL:.0%}",
-           got=f"{measured}\nsome it got wrong:\n{examples}", hint=hint)
+           got=f"{measured}\nsome it got wrong:\n{examples}",
+           hint=mistake_hint("ex02.q3", mistake))
     return f"{measured}; {saving:.0%} cheaper than sending everything to gpt-4o"

@@ -3,7 +3,9 @@
 The report is friendly and specific: which input failed, what was expected and what came back,
 and a hint aimed at that mistake. A stub that still raises ``NotImplementedError`` is reported
 as "not done yet", not as a failure, and no check ever raises at the learner, so "Run All" on a
-fresh exercise notebook goes through and shows what is left to do.
+fresh exercise notebook goes through and shows what is left to do. ``make check`` switches on
+the strict mode of :mod:`course_lib.checks.ci` instead, where a check that did not pass fails its
+cell.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from IPython import get_ipython
 from IPython.display import display
 
+from course_lib.checks.ci import report_to_ci
 from course_lib.checks.expect import short_repr
 from course_lib.checks.hints import has_hints
 from course_lib.checks.registry import get_check
@@ -68,6 +71,7 @@ def check(check_id: str, submission: object) -> CheckResult:
     """
     result = run_check(check_id, submission)
     result.show()
+    report_to_ci(result)
     return result
 
 

@@ -89,7 +89,7 @@ def cost_by_model(calls):
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write cost_by_model(calls): add call.cost_usd per call.model, then sort by cost"
+        "write cost_by_model(calls): each model's exact total cost, biggest first"
     )
     ### END STUB
 
@@ -107,7 +107,7 @@ check("ex01.q1", cost_by_model)
 # project from. Feeds merged from several workers are not in time order.
 
 # %%
-# ✏️ YOUR CODE: cost per second over the observed window, x 30 days; None if under an hour.
+# ✏️ YOUR CODE: the month's cost at the observed rate; None with under an hour of data.
 MONTH = timedelta(days=30)
 MIN_WINDOW = timedelta(hours=1)
 
@@ -125,8 +125,8 @@ def projected_monthly_usd(calls):
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write projected_monthly_usd(calls): total cost x (30 days / window), None if the "
-        "window is under an hour"
+        "write projected_monthly_usd(calls): the month's cost at the rate seen between the "
+        "first and the last call, or None with less than an hour of data"
     )
     ### END STUB
 
@@ -161,8 +161,8 @@ def cost_per_hour(calls):
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write cost_per_hour(calls): bucket call.at to the hour, then list every hour from the "
-        "first to the last, Decimal(0) where nothing happened"
+        "write cost_per_hour(calls): the cost of every hour from the first call's to the last "
+        "call's, quiet hours included"
     )
     ### END STUB
 
@@ -212,8 +212,8 @@ def dashboard_figure(calls):
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write dashboard_figure(calls): plt.subplots(1, 2), barh of cost_by_model, bars of "
-        "cost_per_hour, titles, and the projected month in figure.suptitle"
+        "write dashboard_figure(calls): one figure showing the cost of each model, the cost of "
+        "each hour and the projected month"
     )
     ### END STUB
 
@@ -252,8 +252,8 @@ def max_strong_share(budget_usd, conversations, strong_cost_usd, weak_cost_usd):
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write max_strong_share(...): budget per conversation, minus the weak price, over the "
-        "price difference; clamp to 1, None if below the weak price"
+        "write max_strong_share(...): the largest share of conversations the strong model can "
+        "take within the budget, 1 if all of them fit, None if none do"
     )
     ### END STUB
 

@@ -55,9 +55,9 @@ print(await support.user_profile(156))
 #
 # Write `async def run_concurrently(calls)`: start every tool, wait for all of them, and return
 # their values **in the order of `calls`**, whatever order they finish in. A loop of
-# `await make()` runs them one by one, which is exactly what this task replaces.
-# `asyncio.gather` or an `asyncio.TaskGroup` starts them together. (Errors can escape here; q2
-# deals with them.)
+# `await make()` runs them one by one, which is exactly what this task replaces; notebook
+# `08_concurrent_tools` showed what starts them together. (Errors can escape here; q2 deals with
+# them.)
 
 # %%
 # ✏️ YOUR CODE: start every call's coroutine, then wait for all; values in call order.
@@ -68,8 +68,8 @@ async def run_concurrently(calls):
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write run_concurrently(calls): create every coroutine with make(), then await them "
-        "together (asyncio.gather)"
+        "write run_concurrently(calls): every tool running at the same time, their values in "
+        "call order"
     )
     ### END STUB
 
@@ -89,9 +89,13 @@ check("ex03.q1", run_concurrently)
 #   seconds, and the tool must be **cancelled**, not just left behind: `asyncio.timeout()` (or
 #   `asyncio.wait_for`) raises `CancelledError` inside it so its `finally` blocks close what it
 #   opened. `asyncio.wait(..., timeout=...)` only stops *waiting*.
+#
+# And when the caller itself is cancelled (the user closed the chat), every tool still running
+# is cancelled with it, and the cancellation reaches the caller: a tool's errors are results,
+# the caller's cancellation is not.
 
 # %%
-# ✏️ YOUR CODE: run each call under asyncio.timeout, turn every outcome into a ToolResult.
+# ✏️ YOUR CODE: one ToolResult per call (ok, error or timeout); a hanging tool is cancelled.
 async def run_tools(calls, timeout_per_tool):
     """One ``ToolResult`` per call, in call order: ok, error or timeout (and cancelled)."""
     ### BEGIN SOLUTION
@@ -110,8 +114,8 @@ async def run_tools(calls, timeout_per_tool):
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write run_tools(calls, timeout_per_tool): a helper that runs one call under "
-        "asyncio.timeout and returns its ToolResult, gathered for every call"
+        "write run_tools(calls, timeout_per_tool): one ToolResult per call, in call order; "
+        "each tool's error or timeout stays its own, and a hanging tool is stopped"
     )
     ### END STUB
 

@@ -70,8 +70,8 @@ class SSEParser:
         ### END SOLUTION
         ### BEGIN STUB
         raise NotImplementedError(
-            "write __init__: a buffer for the unfinished line, a list for the current "
-            "event's data: lines"
+            "write __init__: a parser that remembers nothing yet, ready for the first "
+            "feed()"
         )
         ### END STUB
 
@@ -94,8 +94,8 @@ class SSEParser:
         ### END SOLUTION
         ### BEGIN STUB
         raise NotImplementedError(
-            "write feed(text): split buffer + text into lines, keep the last (unfinished) one, "
-            "and return the events whose blank line arrived"
+            "write feed(text): the events this piece of the body completes, decoded, however "
+            "the body was split"
         )
         ### END STUB
 
@@ -141,8 +141,8 @@ def summarise_stream(timed_chunks):
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write summarise_stream(timed_chunks): one SSEParser, fed chunk by chunk; token events "
-        "build the text, done/error decide how it ended"
+        "write summarise_stream(timed_chunks): the text the user saw, when its first token "
+        "arrived, and how the stream ended"
     )
     ### END STUB
 

@@ -60,7 +60,8 @@ def lcs_length(a: str, b: str) -> int:
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write lcs_length(a, b): one row of len(b) + 1 zeros, updated once per character of a"
+        "write lcs_length(a, b): the length of the longest common subsequence of characters, "
+        "in the memory of one row"
     )
     ### END STUB
 
@@ -107,8 +108,8 @@ def edit_distance(a: str, b: str, max_distance: int | None = None) -> int | None
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write edit_distance(a, b, max_distance=None): the DP row by row, and return None as "
-        "soon as a whole row is above max_distance"
+        "write edit_distance(a, b, max_distance=None): the edit distance, or None as soon as "
+        "it is sure to be above max_distance"
     )
     ### END STUB
 
@@ -129,8 +130,9 @@ check("ex05.q2", edit_distance)
 #
 # Use `collections.deque`: the lesson's Go `queue = queue[1:]` is cheap, but its literal
 # translation `list.pop(0)` moves the whole queue on every pop. The check compares your orders
-# with `graphlib` (the standard library's sorter) and times your function on 20,000 and
-# 160,000 nodes: 8× the nodes should take about 8× the time.
+# with `graphlib` (the standard library's sorter) and times your function on two graphs, one
+# with 8× the nodes of the other, beside a plain linear sort: 8× the nodes should cost about 8×
+# the time, as it does for that sort. (It measures CPU time, so a busy machine does not count.)
 
 # %%
 # ✏️ YOUR CODE: write topological_sort with a deque; return None if the graph has a cycle.
@@ -155,8 +157,8 @@ def topological_sort(n: int, edges: list[tuple[int, int]]) -> list[int] | None:
     ### END SOLUTION
     ### BEGIN STUB
     raise NotImplementedError(
-        "write topological_sort(n, edges): in-degrees, a deque of the nodes with in-degree 0, "
-        "and None when fewer than n nodes come out"
+        "write topological_sort(n, edges): every node after the nodes it depends on, in "
+        "linear time, or None on a cycle"
     )
     ### END STUB
 
@@ -174,9 +176,13 @@ check("ex05.q3", topological_sort)
 #
 # Read the time from `clock()`, the function you are given, never from `time.time()`: the check
 # passes a fake clock that it moves by hand, so it can test a 60-second window without waiting
-# a minute (and so can you). Keep the granted times in a `deque` and evict the old ones from the
-# left: only the oldest can expire. Refuse nonsense limits (`max_requests < 1`,
-# `window_seconds <= 0`) with a `ValueError`.
+# a minute (and so can you). Refuse nonsense limits (`max_requests < 1`, `window_seconds <= 0`)
+# with a `ValueError`.
+#
+# And keep `allow()` cheap: the check counts the lines of Python it runs per request with a full
+# window of 50 grants and of 500. The lesson's limiter, which looks at every grant on every
+# request, does ten times the work with ten times the grants; yours should do the same few
+# steps either way.
 
 # %%
 # ✏️ YOUR CODE: write the limiter; every reading of the time goes through self.clock().
@@ -196,7 +202,7 @@ class SlidingWindowLimiter:
         ### END SOLUTION
         ### BEGIN STUB
         raise NotImplementedError(
-            "write __init__: check the limits, keep the clock, start an empty deque of grants"
+            "write __init__: refuse nonsense limits, and remember what allow() will need"
         )
         ### END STUB
 
@@ -213,8 +219,8 @@ class SlidingWindowLimiter:
         ### END SOLUTION
         ### BEGIN STUB
         raise NotImplementedError(
-            "write allow(): evict grants at or before now - window_seconds, then grant if there "
-            "is room"
+            "write allow(): True (and the grant remembered) if fewer than max_requests were "
+            "granted in the last window_seconds, else False"
         )
         ### END STUB
 
