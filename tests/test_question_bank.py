@@ -189,7 +189,7 @@ def test_answers_type_in_no_figure_of_their_own(card_id: str) -> None:
 
 @pytest.mark.parametrize("card_id", sorted(BANK))
 def test_no_template_would_read_as_a_tex_formula(card_id: str) -> None:
-    """Money is written \\$ in the bank, as in markdown cells: two bare $ make a formula."""
+    """Money is written \\$ in the bank (markdown-it's escape): two bare $ would be a formula."""
     card = BANK[card_id]
     texts = dict(card.templates())
     if card.question_zh:

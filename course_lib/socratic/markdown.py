@@ -7,8 +7,10 @@ CommonMark (``*italic*``, ``**bold**``, ```code```, lists, fenced code) plus tab
 ``~~strikethrough~~``. Links open in a new tab, so a card never navigates JupyterLab away.
 
 Line breaks follow CommonMark: a single newline is a space, a blank line starts a new paragraph.
-``\\$`` is a literal dollar sign (markdown-it drops the backslash); money in bank templates is
-written that way, as in notebook markdown, so a text never reads as a TeX formula anywhere.
+``\\$`` is a literal dollar sign (markdown-it drops the backslash): money in bank templates is
+written that way. (Notebook markdown cells need ``\\\\$``: JupyterLab's renderer drops one
+backslash before MathJax reads the page.) Cards are never typeset as maths: their frame carries
+MathJax's ignore classes.
 """
 
 from __future__ import annotations

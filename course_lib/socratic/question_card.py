@@ -292,7 +292,8 @@ class QuestionCard(WidgetCard):
             self.guess_input.value = state.guess or ""
         finally:
             self._drawing = False
-        self._show_feedback(state.feedback)
+        # Once revealed, a free-text answer is shown beside the model answer instead.
+        self._show_feedback(None if self.free_text and state.revealed else state.feedback)
         self._draw_hints(min(state.hints_seen, len(self.hints)))
         if state.revealed:
             self.answer_view.value = self._answer_html(state)

@@ -360,9 +360,15 @@ def _squash(text: str) -> str:
 # --- notebooks ----------------------------------------------------------------------------------
 
 
-def open_notebook(page: Page, server: LabServer, path: str, timeout: float = 60.0) -> None:
-    """Open the notebook at `path` (relative to the server's root) in JupyterLab."""
-    page.goto(server.url(f"lab/tree/{quote(path)}"), timeout=timeout * 1000)
+def open_notebook(page: Page, server: LabServer, path: str, timeout: float = 60.0,
+                  fresh_layout: bool = False) -> None:
+    """Open the notebook at `path` (relative to the server's root) in JupyterLab.
+
+    With `fresh_layout`, JupyterLab forgets the tabs an earlier test left open (`?reset`), so
+    the notebook is the only one on screen.
+    """
+    url = server.url(f"lab/tree/{quote(path)}") + ("&reset" if fresh_layout else "")
+    page.goto(url, timeout=timeout * 1000)
     wait_for_notebook_tab(page, Path(path).name, timeout)
 
 
@@ -544,3 +550,10 @@ def reload_notebook(page: Page, file_name: str, timeout: float = 60.0) -> None:
     wait_for_notebook_tab(page, file_name, timeout)
     wait_for_kernel_idle(page, timeout)
     wait_for_widgets_rendered(page)
+
+
+def outputs_text(page: Page) -> str:
+    """What the current notebook's cells print and display (their outputs, not their code)."""
+    texts = page.locator(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-OutputArea").all_inner_texts()
+    return _squash(" ".join(texts))

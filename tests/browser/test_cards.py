@@ -31,6 +31,7 @@ from tests.browser.lab import (
     error_outputs,
     notebook_text,
     open_notebook,
+    outputs_text,
     reload_notebook,
     run_all_cells,
     save_notebook,
@@ -87,7 +88,7 @@ def scratch_copy(notebook: str) -> str:
 def run_all_and_check_nothing_is_given_away(page: Page, server: LabServer, notebook: str,
                                            shot: str) -> str:
     path = scratch_copy(notebook)
-    open_notebook(page, server, path)
+    open_notebook(page, server, path, fresh_layout=True)
     wait_for_kernel_idle(page)
     run_all_cells(page)
     wait_for_execution_finished(page, timeout=240)
@@ -109,6 +110,7 @@ def reveal(page: Page, card_id: str) -> None:
     card.locator("button", has_text="Reveal answer").click()
     expect(card).to_contain_text(answer_mark(card_id), timeout=15_000)
     expect(card.locator("button", has_text="Answer revealed")).to_be_disabled()
+    assert card.locator("mjx-container").count() == 0, f"{card_id}'s money was typeset as maths"
 
 
 @pytest.mark.browser
@@ -118,8 +120,9 @@ def test_notebook_01_hides_answers_reveals_on_request_and_keeps_them_over_a_relo
 ) -> None:
     page = lab_page
     name = run_all_and_check_nothing_is_given_away(page, lab_server, NOTEBOOK_01, "cards-01")
-    text = notebook_text(page)
-    assert "This output answers 01.q1" in text and "a month, exact" not in text
+    printed = outputs_text(page)
+    assert "This output answers 01.q1" in printed and "a month, exact" not in printed
+    assert "$1,237.50" not in printed  # the month (asserted in the notebook) is 01.q1's answer
 
     # Enter in the guess box submits the guess.
     card = card_locator(page, "01.q1")
@@ -131,7 +134,8 @@ def test_notebook_01_hides_answers_reveals_on_request_and_keeps_them_over_a_relo
                                                                       timeout=15_000)
     # Reveal shows the answer, and the output held for the card.
     reveal(page, "01.q1")
-    expect(page.locator(".jp-Notebook")).to_contain_text("a month, exact", timeout=15_000)
+    expect(page.locator(".jp-OutputArea", has_text="a month, exact").first).to_be_visible(
+        timeout=15_000)
     screenshot(page, "cards-01-revealed")
 
     save_notebook(page)
@@ -142,8 +146,8 @@ def test_notebook_01_hides_answers_reveals_on_request_and_keeps_them_over_a_relo
     expect(card.locator(".course-socratic-input input")).to_have_value("5000")
     expect(card.locator(".course-socratic-feedback")).to_contain_text("too high")
     expect(card.locator("button", has_text="Answer revealed")).to_be_disabled()
+    assert "a month, exact" in outputs_text(page)
     text = notebook_text(page)
-    assert "a month, exact" in text
     still_hidden = [c for c in cards_of("01_") if c != "01.q1" and answer_mark(c) in text]
     assert not still_hidden, f"the reload revealed {still_hidden}"
     assert not widget_errors(page), "\n".join(map(str, widget_errors(page)))
@@ -157,7 +161,7 @@ def test_notebook_05_quiz_and_free_text_answer_survive_a_reload(
 ) -> None:
     page = lab_page
     name = run_all_and_check_nothing_is_given_away(page, lab_server, NOTEBOOK_05, "cards-05")
-    assert "<- Can you help me decode my invoice?" not in notebook_text(page)
+    assert "<- Can you help me decode my invoice?" not in outputs_text(page)
 
     # The quiz: pick every right choice; the held routes then appear.
     quiz = page.locator(".course-socratic-quiz", has=page.locator(
@@ -167,8 +171,8 @@ def test_notebook_05_quiz_and_free_text_answer_survive_a_reload(
         quiz.locator("button", has_text=re.compile(rf"^{letter}$")).click()
     expect(quiz.locator(".course-socratic-status")).to_contain_text("Solved", timeout=15_000)
     expect(quiz).to_contain_text(answer_mark("05.q2"))
-    expect(page.locator(".jp-Notebook")).to_contain_text(
-        "<- Can you help me decode my invoice?", timeout=15_000)
+    expect(page.locator(".jp-OutputArea", has_text="<- Can you help me decode my invoice?")
+           .first).to_be_visible(timeout=15_000)
 
     # A free-text answer: typed, revealed beside the model answer, rated.
     card = card_locator(page, "05.q4")
@@ -222,7 +226,7 @@ def test_money_in_markdown_is_not_typeset_as_maths(
     """No rendered markdown cell holds a MathJax element. A control cell with real maths, added
     last, proves MathJax ran over the page before the check."""
     page = lab_page
-    open_notebook(page, lab_server, notebook)
+    open_notebook(page, lab_server, notebook, fresh_layout=True)
     last = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").last
     last.scroll_into_view_if_needed()
     last.click()
