@@ -214,6 +214,7 @@ def test_notebook_09_cards_reconnect_after_a_reload(lab_page: Page, lab_server: 
     assert not broken, "\n".join(map(str, broken)) + "\n" + describe_screen(page, "cards-09-broken")
     for card_id in cards_of("09_"):
         expect(card_locator(page, card_id)).to_have_count(1)
+    card_locator(page, "09.q2").scroll_into_view_if_needed()
     screenshot(page, "cards-09-reloaded")
 
 
