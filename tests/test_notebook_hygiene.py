@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,52 @@ def test_outputs_are_stripped_except_checked_cells(path: Path) -> None:
                          ids=lambda p: p.name)
 def test_every_notebook_is_on_the_readme_map(path: Path) -> None:
     assert f"`{path.stem}`" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def visible_code(path: Path) -> list[tuple[int, str]]:
+    """(cell number, source) of each code cell a learner sees (not collapsed away)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [(index, "".join(cell["source"])) for index, cell in enumerate(cells)
+            if cell["cell_type"] == "code"
+            and not cell.get("metadata", {}).get("jupyter", {}).get("source_hidden", False)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_visible_cell_shows_an_answer(path: Path) -> None:
+    """Cards and quizzes come from the question bank: a cell names the card and passes values.
+
+    ``answer=`` beside ``ask(`` (or a Choice marked right) in a cell is the answer on screen
+    before the learner asks for it.
+    """
+    for index, source in visible_code(path):
+        assert not ("answer=" in source and "ask(" in source), (
+            f"cell {index} holds a card's answer: move it to course_lib/questions/")
+        for built_by_hand in ("Choice(", "Quiz(", "QuestionCard(", "NumericGuess("):
+            assert built_by_hand not in source, (
+                f"cell {index} builds a card by hand ({built_by_hand}): use socratic.ask(...)")
+
+
+def _paragraphs_with_bare_dollars(markdown: str) -> list[str]:
+    # JupyterLab needs two backslashes: its Markdown renderer turns "\$" into "$" before MathJax
+    # reads the page, so a single one does not stop the typesetting (jupyterlab/jupyterlab#8645,
+    # and tests/browser/test_cards.py watches for it).
+    prose = re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", markdown, flags=re.S))
+    return [paragraph for paragraph in re.split(r"\n\s*\n", prose)
+            if len(re.findall(r"(?<!\\\\)\$", paragraph)) >= 2]
+
+
+def test_the_dollar_check_finds_what_jupyterlab_would_typeset() -> None:
+    assert _paragraphs_with_bare_dollars("costs $1,200 and $1,237.50") != []
+    assert _paragraphs_with_bare_dollars(r"costs \$1,200 and \$1,237.50") != []
+    assert _paragraphs_with_bare_dollars(r"costs \\$1,200 and \\$1,237.50") == []
+    assert _paragraphs_with_bare_dollars("one $5\n\nand one $6, and `$a $b` in code") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_money_in_markdown_is_never_typeset_as_maths(path: Path) -> None:
+    """JupyterLab reads text between two ``$`` as TeX: write ``\\\\$`` for money."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown":
+            found = _paragraphs_with_bare_dollars("".join(cell["source"]))
+            assert not found, f"cell {index}: write \\\\$ for money in: {found[0][:120]!r}"

@@ -27,6 +27,7 @@ from course_lib.checks.result import (
     NotDoneYet,
     Status,
 )
+from course_lib.socratic.progress import default_store
 
 __all__ = ["check", "preview", "preview_async", "run_check"]
 
@@ -67,9 +68,11 @@ def run_check(check_id: str, submission: object) -> CheckResult:
 def check(check_id: str, submission: object) -> CheckResult:
     """Check ``submission`` (your function or class) against ``check_id`` and show the report.
 
-    Returns the :class:`CheckResult`; its ``passed`` says whether the check passed.
+    Returns the :class:`CheckResult`; its ``passed`` says whether the check passed. The verdict
+    is saved in the progress file (``"passed"``, ``"failed"`` or ``"not_done"``).
     """
     result = run_check(check_id, submission)
+    default_store().record_exercise(check_id, result.status.name.lower(), result.headline())
     result.show()
     report_to_ci(result)
     return result

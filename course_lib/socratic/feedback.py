@@ -19,14 +19,12 @@ class Reply(str):
 class Feedback:
     """The verdict on one guess.
 
-    ``correct`` is ``None`` when the guess could not be checked at all (an empty box, or text
-    that is not a number); such a guess is not recorded as an answer. ``missed`` names the
-    concepts a free-text guess did not mention.
+    ``correct`` is ``None`` when there is no verdict: text that is not a number (not recorded
+    as an answer), or a free-text answer, which the learner rates after the reveal.
     """
 
     correct: bool | None
     message: str
-    missed: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return self.message

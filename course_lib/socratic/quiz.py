@@ -1,7 +1,10 @@
 """A multiple-choice quiz in which every choice, right or wrong, explains itself when picked.
 
 A wrong choice is the most teachable moment of a quiz, so each :class:`Choice` carries its own
-explanation, and the learner may keep picking until they find the right answer(s).
+explanation, and the learner may keep picking until they find the right answer(s). Which choices
+are right lives in the question bank, never in the notebook cell; the picks are saved in the
+progress file, so the quiz looks the same after a re-run or a reload, and "Start over" clears
+them.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from course_lib.socratic.feedback import Reply
-from course_lib.socratic.progress import ProgressStore, default_store
-from course_lib.socratic.safe_markdown import markdown_to_html
+from course_lib.socratic.markdown import markdown_to_html
+from course_lib.socratic.progress import CardProgress, ProgressStore, default_store
 from course_lib.socratic.validation import check_card_id, require_text
 from course_lib.socratic.widget_card import (
     ORIGINAL_WORDING_LABEL,
@@ -68,10 +71,16 @@ class Quiz(WidgetCard):
         self.question_zh = None if question_zh is None else require_text("question_zh", question_zh)
         self.choices = _checked_choices(self.card_id, choices)
         self.right = frozenset(i for i, choice in enumerate(self.choices) if choice.correct)
-        self.picked: list[int] = []
         self.progress = progress or default_store()
         self.widget = self._build_widget()
         self.progress.register(self.card_id)
+        self._draw()
+        self.progress.subscribe(self._on_progress_change)
+
+    @property
+    def picked(self) -> list[int]:
+        """The choices picked so far, in order, as indexes (0 is A)."""
+        return _indexes(self.progress.get(self.card_id), len(self.choices))
 
     @property
     def solved(self) -> bool:
@@ -81,15 +90,23 @@ class Quiz(WidgetCard):
     def pick(self, choice: str) -> Reply:
         """Pick a choice by letter ("B") or text; show and return its explanation."""
         index = self._index_of(choice)
-        if index not in self.picked:
-            self.picked.append(index)
-            self._draw_pick(index)
-            self.progress.record(self.card_id, answered=True, correct=self.solved)
-        picked = self.choices[index]
-        verdict = "✓ Right" if picked.correct else "✗ Not quite"
+        picked = self.picked
+        if index not in picked:
+            picked.append(index)
+            self.progress.record(
+                self.card_id, answered=True, correct=self.right <= set(picked),
+                picks=tuple(_LETTERS[i] for i in picked),
+            )
+        chosen = self.choices[index]
+        verdict = "✓ Right" if chosen.correct else "✗ Not quite"
         return Reply(
-            f"{_LETTERS[index]}. {picked.text}\n{verdict}: {picked.explanation}\n{self._status()}"
+            f"{_LETTERS[index]}. {chosen.text}\n{verdict}: {chosen.explanation}\n{self._status()}"
         )
+
+    def start_over(self) -> Reply:
+        """Forget the picks, here and in the progress file."""
+        self.progress.reset(self.card_id)
+        return Reply(f"Quiz {self.card_id} starts over: no choice is picked any more.")
 
     def plain_text(self) -> str:
         """The question and its choices, with how to pick; never which choices are right."""
@@ -100,6 +117,7 @@ class Quiz(WidgetCard):
         if self.original_wording is not None:
             lines.append(f"- {ORIGINAL_WORDING_LABEL}: quiz.original()")
         lines.append('- pick a choice and read why: quiz.pick("A")')
+        lines.append("- start over: quiz.start_over()")
         return "\n".join(lines)
 
     def _instruction(self) -> str:
@@ -163,19 +181,45 @@ class Quiz(WidgetCard):
             ]
         self.status_view = markdown_widget("", "course-socratic-status")
         hide(self.status_view)
-        parts.append(self.status_view)
+        self.start_over_button = widgets.Button(
+            description="Start over", icon="undo", tooltip="forget this quiz's saved picks"
+        )
+        self.start_over_button.on_click(lambda _button: self.start_over())
+        parts += [self.status_view, self.start_over_button]
         return card_frame(parts, "course-socratic-quiz")
 
-    def _draw_pick(self, index: int) -> None:
-        choice = self.choices[index]
-        button = self.choice_buttons[index]
-        button.button_style = "success" if choice.correct else "danger"
-        button.icon = "check" if choice.correct else "times"
-        verdict = "✓ **Right.**" if choice.correct else "✗ **Not quite.**"
-        self.explanation_views[index].value = markdown_to_html(f"{verdict} {choice.explanation}")
-        show(self.explanation_views[index])
-        self.status_view.value = markdown_to_html(self._status())
-        show(self.status_view)
+    def _on_progress_change(self, card_id: str | None) -> None:
+        if card_id == self.card_id:
+            self._draw()
+
+    def _draw(self) -> None:
+        """Make every choice show what the progress file says: picked (and why) or not yet."""
+        picked = set(self.picked)
+        for index, choice in enumerate(self.choices):
+            button, view = self.choice_buttons[index], self.explanation_views[index]
+            if index in picked:
+                button.button_style = "success" if choice.correct else "danger"
+                button.icon = "check" if choice.correct else "times"
+                verdict = "✓ **Right.**" if choice.correct else "✗ **Not quite.**"
+                view.value = markdown_to_html(f"{verdict} {choice.explanation}")
+                show(view)
+            else:  # the explanation is not sent to the page before the choice is picked
+                button.button_style = ""
+                button.icon = ""
+                view.value = ""
+                hide(view)
+        if picked:
+            self.status_view.value = markdown_to_html(self._status())
+            show(self.status_view)
+        else:
+            self.status_view.value = ""
+            hide(self.status_view)
+
+
+def _indexes(progress: CardProgress, count: int) -> list[int]:
+    """The saved picks as indexes; letters past the last choice (an edited bank) are dropped."""
+    letters = list(_LETTERS[:count])
+    return [letters.index(letter) for letter in progress.picks if letter in letters]
 
 
 def _comparable(text: str) -> str:

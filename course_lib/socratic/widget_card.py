@@ -16,7 +16,7 @@ from IPython import get_ipython
 from IPython.display import display
 
 from course_lib.socratic.feedback import Reply
-from course_lib.socratic.safe_markdown import markdown_to_html
+from course_lib.socratic.markdown import markdown_to_html
 
 ORIGINAL_WORDING_LABEL = "原文 / original wording"
 
@@ -84,6 +84,9 @@ def card_frame(children: list[widgets.Widget], css_class: str) -> widgets.VBox:
     )
     frame.add_class("course-socratic")
     frame.add_class(css_class)
+    # Card text has dollar amounts: tell JupyterLab's MathJax never to read them as TeX.
+    frame.add_class("tex2jax_ignore")
+    frame.add_class("mathjax_ignore")
     return frame
 
 

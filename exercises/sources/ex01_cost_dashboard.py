@@ -230,8 +230,8 @@ preview(dashboard_figure, calls)
 # %% [markdown]
 # ## q5 · How much traffic can GPT-4o take within a budget?
 #
-# The lesson's bot has 150,000 conversations a month. All on GPT-4o they cost $1,237.50; all on
-# GPT-4o-mini, $74.25. A budget lies in between: **what is the largest share `s` of
+# The lesson's bot has 150,000 conversations a month. All on GPT-4o they cost \\$1,237.50; all on
+# GPT-4o-mini, \\$74.25. A budget lies in between: **what is the largest share `s` of
 # conversations you may send to the strong model** and stay within it?
 #
 # A month costs `N × (s × strong + (1 − s) × weak)`. Write

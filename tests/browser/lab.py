@@ -360,9 +360,15 @@ def _squash(text: str) -> str:
 # --- notebooks ----------------------------------------------------------------------------------
 
 
-def open_notebook(page: Page, server: LabServer, path: str, timeout: float = 60.0) -> None:
-    """Open the notebook at `path` (relative to the server's root) in JupyterLab."""
-    page.goto(server.url(f"lab/tree/{quote(path)}"), timeout=timeout * 1000)
+def open_notebook(page: Page, server: LabServer, path: str, timeout: float = 60.0,
+                  fresh_layout: bool = False) -> None:
+    """Open the notebook at `path` (relative to the server's root) in JupyterLab.
+
+    With `fresh_layout`, JupyterLab forgets the tabs an earlier test left open (`?reset`), so
+    the notebook is the only one on screen.
+    """
+    url = server.url(f"lab/tree/{quote(path)}") + ("&reset" if fresh_layout else "")
+    page.goto(url, timeout=timeout * 1000)
     wait_for_notebook_tab(page, Path(path).name, timeout)
 
 
@@ -511,3 +517,43 @@ def widget_errors(page: Page) -> list[CellOutput]:
         for output in _code_cell_outputs(page, ".jp-OutputArea-output")
         if "Error displaying widget" in output.text
     ]
+
+
+def wait_for_widgets_rendered(page: Page, timeout: float = 30.0) -> None:
+    """Wait until no output still reads 'Loading widget...' (after a run or a reload)."""
+    _wait_for_widgets_rendered(page, timeout)
+
+
+def notebook_text(page: Page) -> str:
+    """Everything the current notebook shows, as a learner reads it (hidden parts excluded)."""
+    return _squash(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").inner_text())
+
+
+def save_notebook(page: Page, timeout: float = 30.0) -> None:
+    """Save the current notebook (Ctrl+S) and wait until its tab is no longer marked unsaved."""
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    try:
+        page.wait_for_function(
+            """() => !document.querySelector(
+                 '#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current.jp-mod-dirty')""",
+            timeout=timeout * 1000,
+        )
+    except PlaywrightTimeoutError:
+        raise _fail(page, f"the notebook was not saved within {timeout:.0f} s", "save") from None
+
+
+def reload_notebook(page: Page, file_name: str, timeout: float = 60.0) -> None:
+    """Reload the browser page, as a learner pressing F5 does, and wait for the notebook again."""
+    page.reload(timeout=timeout * 1000)
+    wait_for_notebook_tab(page, file_name, timeout)
+    wait_for_kernel_idle(page, timeout)
+    wait_for_widgets_rendered(page)
+
+
+def outputs_text(page: Page) -> str:
+    """What the current notebook's cells print and display (their outputs, not their code)."""
+    texts = page.locator(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-OutputArea").all_inner_texts()
+    return _squash(" ".join(texts))
