@@ -318,3 +318,17 @@ def test_malformed_tool_conversations_get_openais_400(client, body, param, messa
     error = info.value.body
     assert error["param"] == param
     assert error["message"].startswith(message)
+
+
+def test_arguments_and_results_are_any_text(client) -> None:
+    """The API does not parse them, so neither may a deeply nested one break the sandbox."""
+    deep = "[" * 20_000 + "]" * 20_000
+    messages = [ASK, {"role": "assistant", "content": None,
+                      "tool_calls": [{**CALL, "function": {"name": "ticket_status",
+                                                           "arguments": deep}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": deep}]
+    again = client.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)
+    assert calls_of(again) == [("ticket_status", {"ticket_id": 10427})]  # that call was no use
+    answer = client.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS,
+                                            tool_choice="none")
+    assert "I could not check ticket" in answer.choices[0].message.content

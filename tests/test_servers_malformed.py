@@ -106,6 +106,8 @@ WRONG = st.one_of(
     st.integers(min_value=20, max_value=6000).map(lambda n: f"@@digits:{n}@@"),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=30), LONE_SURROGATES,
+    # JSON inside a string (tool-call arguments, tool results), nested past any decoder.
+    st.integers(min_value=1, max_value=20_000).map(lambda n: "[" * n + "]" * n),
     st.builds(nested, st.integers(min_value=1, max_value=800)),  # json.dumps stops near 1,000
     st.lists(st.one_of(st.integers(), st.text(max_size=5), st.none()), max_size=4),
     st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=5)),

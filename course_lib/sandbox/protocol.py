@@ -46,6 +46,7 @@ __all__ = [
     "ToolMessage",
     "chat_profile",
     "check_context_window",
+    "check_dimensions",
     "check_embedding_tokens",
     "embedding_profile",
     "embedding_texts",

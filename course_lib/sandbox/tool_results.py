@@ -69,7 +69,7 @@ def tool_outcomes(request: ChatRequest) -> list[ToolOutcome]:
             for call in message.tool_calls or ():
                 try:
                     arguments = json.loads(call.function.arguments)
-                except ValueError:  # a model's arguments are not always valid JSON
+                except (ValueError, RecursionError):  # arguments need not be valid JSON
                     arguments = {}
                 calls[call.id] = (call.function.name,
                                   arguments if isinstance(arguments, dict) else {})
@@ -83,7 +83,7 @@ def find_record(content: str, key: str) -> dict[str, Any] | None:
     """The first JSON object in ``content`` (itself, or nested in it) that has ``key``."""
     try:
         stack = [json.loads(content)]
-    except ValueError:
+    except (ValueError, RecursionError):  # a result is any text, JSON or not
         return None
     while stack:
         value = stack.pop(0)
