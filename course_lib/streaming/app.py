@@ -79,6 +79,7 @@ from course_lib.streaming.upstream import Finished, Quiet, UpstreamStream
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
     "MAX_BODY_BYTES",
+    "MAX_OUTCOMES",
     "StreamOutcome",
     "StreamState",
     "UpstreamFailure",
