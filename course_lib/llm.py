@@ -20,7 +20,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import openai
@@ -44,11 +44,15 @@ _sandbox: sandbox.SandboxHandle | None = None
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where requests go, and whether it is the simulator."""
+    """Where requests go, and whether it is the simulator.
+
+    The API key is left out of ``repr`` and ``str``, so printing an endpoint in a notebook, a
+    log line or an error message never shows it.
+    """
 
     kind: Literal["sandbox", "real"]
     base_url: str | None
-    api_key: str
+    api_key: str = field(repr=False)
 
     def describe(self) -> str:
         if self.kind == "sandbox":

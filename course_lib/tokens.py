@@ -10,6 +10,25 @@ This module uses tiktoken's real encodings (``o200k_base`` for the gpt-4o family
 files on first use; the course works offline, so the files are copied once into
 ``TIKTOKEN_CACHE_DIR`` from the ``bpe-openai`` package, which ships the very same files.
 tiktoken still checks each file's sha256, so a wrong file can never be used silently.
+
+**What OpenAI has published about counting a chat request, and what is the course's
+convention.** OpenAI's cookbook ("How to count tokens with tiktoken") publishes the framing of a
+message (3 tokens, +1 for a ``name``, +3 to prime the reply) and how function definitions are
+rendered into the prompt (per-function, per-property and per-enum-value overheads, per encoding);
+the tests check both against the counts the API reported for the cookbook's examples. OpenAI has
+not published how it renders the rest of a tool conversation, so for those parts this module
+follows a documented convention, the same everywhere in the course (the sandbox bills with it):
+
+* an assistant message's ``tool_calls``: each call costs the tokens of its function name plus
+  the tokens of its JSON ``arguments`` (:func:`count_tool_call_tokens`); that is also what a
+  tool-calling answer costs as *completion* tokens;
+* a ``tool`` message (a tool's result): its ``content`` and its ``tool_call_id``, counted as
+  text like any other string field of a message, inside the usual 3 tokens of framing;
+* a property's ``type`` given as a list (``["string", "null"]``) is rendered ``string | null``;
+  nested object schemas are not rendered (the cookbook's method reads top-level properties).
+
+Fields of a message that the API does not render (``refusal``, ``annotations`` and the like,
+which SDKs send back with an assistant message) are not counted.
 """
 
 from __future__ import annotations
@@ -34,6 +53,7 @@ __all__ = [
     "UnknownModelError",
     "count_chat_tokens",
     "count_tokens",
+    "count_tool_call_tokens",
     "count_tool_tokens",
     "encoding_for",
     "encoding_name_for",
@@ -179,14 +199,26 @@ def _content_text(content: Any, index: int) -> str:
     raise ValueError(f"message {index}: content must be a string or a list of text parts")
 
 
-def _tool_calls_text(tool_calls: Any) -> str:
-    # The API renders an assistant's tool calls in a format it does not publish; the function
-    # name plus its JSON arguments is a close, documented estimate.
-    parts = []
-    for call in tool_calls or []:
-        function = call.get("function", {}) if isinstance(call, Mapping) else {}
-        parts.append(f"{function.get('name', '')}{function.get('arguments', '')}")
-    return "".join(parts)
+def count_tool_call_tokens(
+    tool_calls: Sequence[Mapping[str, Any]],
+    model: str = "gpt-4o",
+    *,
+    fallback_encoding: str | None = None,
+) -> int:
+    """Tokens of an assistant's tool calls, by the course's convention (see the module
+    docstring): each call's function name plus its JSON arguments."""
+    encoding = encoding_for(model, fallback_encoding=fallback_encoding)
+    total = 0
+    for call in tool_calls:
+        function = call.get("function") or {}
+        for text in (function.get("name") or "", function.get("arguments") or ""):
+            total += len(encoding.encode(text, disallowed_special=()))
+    return total
+
+
+# The string fields of a message the API renders into the prompt. "tool_calls" is counted with
+# count_tool_call_tokens; "name" costs one token more.
+_RENDERED_FIELDS = ("role", "name", "content", "tool_call_id")
 
 
 def count_chat_tokens(
@@ -201,6 +233,7 @@ def count_chat_tokens(
     OpenAI's rules: 3 tokens of framing per message, plus 1 when a message has a ``name``, plus
     3 to prime the reply, plus the rendered tool definitions (see :func:`count_tool_tokens`).
     Checked in the tests against the counts the API reported for OpenAI's published examples.
+    Tool calls and tool results follow the course's convention (module docstring).
     """
     if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
         raise TypeError("messages must be a list of {'role': ..., 'content': ...} dicts")
@@ -210,18 +243,17 @@ def count_chat_tokens(
         if not isinstance(message, Mapping) or "role" not in message:
             raise ValueError(f"message {index} must be a dict with a 'role'")
         total += TOKENS_PER_MESSAGE
-        for key, value in message.items():
-            if key == "content":
-                text = _content_text(value, index)
-            elif key == "tool_calls":
-                text = _tool_calls_text(value)
-            elif isinstance(value, str):
-                text = value
-            else:
+        for key in _RENDERED_FIELDS:
+            value = message.get(key)
+            text = _content_text(value, index) if key == "content" else value
+            if not isinstance(text, str):
                 continue
             total += len(encoding.encode(text, disallowed_special=()))
             if key == "name":
                 total += TOKENS_PER_NAME
+        if message.get("tool_calls"):
+            total += count_tool_call_tokens(message["tool_calls"], model,
+                                            fallback_encoding=fallback_encoding)
     if tools:
         total += count_tool_tokens(tools, model, fallback_encoding=fallback_encoding)
     return total
@@ -261,12 +293,12 @@ def count_tool_tokens(
     total = 0
     for index, tool in enumerate(tools):
         function = tool.get("function") if isinstance(tool, Mapping) else None
-        if tool.get("type", "function") != "function" or not isinstance(function, Mapping):
+        if not isinstance(function, Mapping) or tool.get("type", "function") != "function":
             raise ValueError(f"tool {index} must be {{'type': 'function', 'function': {{...}}}}")
         if "name" not in function:
             raise ValueError(f"tool {index}: function has no 'name'")
         total += overhead["function"]
-        total += n(f"{function['name']}:{strip_stop(function.get('description', ''))}")
+        total += n(f"{function['name']}:{strip_stop(function.get('description') or '')}")
         properties = (function.get("parameters") or {}).get("properties") or {}
         if properties:
             total += overhead["properties"]
@@ -276,7 +308,9 @@ def count_tool_tokens(
                     total += overhead["enum"]
                     for item in spec["enum"]:
                         total += overhead["enum_item"] + n(str(item))
-                line = f"{name}:{spec.get('type', '')}:{strip_stop(spec.get('description', ''))}"
+                kind = spec.get("type", "")
+                kind = " | ".join(kind) if isinstance(kind, list) else kind
+                line = f"{name}:{kind}:{strip_stop(spec.get('description') or '')}"
                 total += n(line)
     if tools:
         total += overhead["end"]

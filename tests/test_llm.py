@@ -69,3 +69,42 @@ def test_clients_talk_to_the_sandbox() -> None:
             return response.choices[0].message.content
 
     assert asyncio.run(ask())
+
+
+SECRET = "sk-test-DO-NOT-PRINT-4f2a9c"
+
+
+def test_the_api_key_never_shows_in_repr_str_or_description(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:8000/v1")
+    endpoint = llm.resolve_endpoint()
+    assert endpoint.api_key == SECRET  # still there for the client to use
+    for shown in (repr(endpoint), str(endpoint), f"{endpoint}", endpoint.describe(),
+                  repr([endpoint]), repr({"endpoint": endpoint})):
+        assert SECRET not in shown and "DO-NOT-PRINT" not in shown
+    assert "localhost:8000" in repr(endpoint)  # what is useful to see is still shown
+
+
+def test_the_api_key_never_shows_in_logs_or_errors(monkeypatch, caplog) -> None:
+    """A real-endpoint request logged at DEBUG, and a request that fails: no key anywhere."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    sb = llm.get_sandbox()
+    monkeypatch.setenv("COURSE_LLM_ENDPOINT", "real")
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_BASE_URL", sb.base_url)
+    with llm.get_client(max_retries=0) as client:
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        with pytest.raises(openai.NotFoundError) as info:
+            client.chat.completions.create(
+                model="gpt-17", messages=[{"role": "user", "content": "hi"}])
+    assert "HTTP Request: POST" in caplog.text  # the requests were logged
+    assert SECRET not in caplog.text
+    assert SECRET not in str(info.value) and SECRET not in repr(info.value)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    with llm.get_client(max_retries=0, timeout=2) as client, pytest.raises(
+            openai.APIConnectionError) as down:
+        client.models.list()
+    assert SECRET not in str(down.value) and SECRET not in repr(down.value)

@@ -261,15 +261,55 @@ BAD_REQUESTS = [
     ("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION, "stream": "yes"}, 400,
      "stream"),
     ("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION, "tools": [{"x": 1}]},
-     400, "tools"),
+     400, "tools[0].type"),
     ("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION,
-                              "sandbox": {"answer_tokenz": 3}}, 400, "sandbox"),
-    ("/v1/embeddings", {"model": "text-embedding-3-small", "input": ""}, 400, "input[0]"),
+                              "sandbox": {"answer_tokenz": 3}}, 400, "sandbox.answer_tokenz"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION, "max_tokenz": 3}, 400,
+     "max_tokenz"),
+    # The causes of the 500s the reliability probe found, each now a 400 naming the field.
+    ("/v1/chat/completions", b"[" * 10_000 + b"]" * 10_000, 400, None),
+    ("/v1/chat/completions", b'{"model": "gpt-4o", "messages": [{"role": "user", "content": '
+     b'"hi"}], "max_tokens": ' + b"9" * 5000 + b"}", 400, "max_tokens"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": [{"role": ["user"],
+                                                              "content": "x"}]},
+     400, "messages[0].role"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": [{"role": {"a": 1},
+                                                              "content": "x"}]},
+     400, "messages[0].role"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION, "tools": [1]}, 400,
+     "tools[0]"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION, "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": {
+            "type": "object", "properties": []}}}]}, 400, "tools[0].function.parameters"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION, "tools": [
+        {"type": "function", "function": {"name": "f", "description": 5}}]}, 400,
+     "tools[0].function.description"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION, "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": "none"}}]}, 400,
+     "tools[0].function.parameters"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "x"},
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"id": "call_1", "type": "function", "function": "f"}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "r"}]}, 400,
+     "messages[1].tool_calls[0].function"),
+    ("/v1/chat/completions", b'{"model": "\\ud800", "messages": [{"role": "user", '
+     b'"content": "x"}]}', 400, "model"),
+    ("/v1/chat/completions", b'{"model": "gpt-4o", "messages": [{"role": "user", '
+     b'"content": "x \\udfff"}]}', 400, "messages[0].content"),
+    ("/v1/chat/completions", b'{"model": "gpt-4o", "messages": [{"role": "user", '
+     b'"content": "x"}], "temperature": NaN}', 400, None),
+    ("/v1/embeddings", b'{"model": "text-embedding-3-small", "input": ["ok", "\\ud800"]}',
+     400, "input[1]"),
+    ("/v1/embeddings", {"model": "text-embedding-3-small", "input": ""}, 400, "input"),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": ["ok", ""]}, 400, "input[1]"),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": []}, 400, "input"),
     ("/v1/embeddings", {"model": "text-embedding-3-small"}, 400, "input"),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": 42}, 400, "input"),
-    ("/v1/embeddings", {"model": "text-embedding-3-small", "input": [[-1, 5]]}, 400, "input[0]"),
+    ("/v1/embeddings", {"model": "text-embedding-3-small", "input": [[-1, 5]]}, 400,
+     "input[0][0]"),
+    ("/v1/embeddings", {"model": "text-embedding-3-small", "input": [[5, 10**9]]}, 400,
+     "input[0]"),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": ["a"] * 2049}, 400, "input"),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": "x",
                         "encoding_format": "int8"}, 400, "encoding_format"),
@@ -300,12 +340,106 @@ def test_an_input_over_8192_tokens_is_named_by_index(http) -> None:
     assert "8192" in response.json()["error"]["message"]
 
 
-def test_oversized_body_is_413(http) -> None:
+def test_oversized_body_is_413_and_closes_the_connection(http) -> None:
     huge = json.dumps({"model": "gpt-4o", "messages": [
         {"role": "user", "content": "x" * (5 * 1024 * 1024)}]})
-    response = http.post("/v1/chat/completions", content=huge)
+    response = http.post("/v1/chat/completions", content=huge,
+                         headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
+    assert response.headers["connection"] == "close"  # the rest of the body was never read
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded"])
+def test_json_routes_require_a_json_content_type(http, content_type) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    for path, body in (("/v1/chat/completions", {"model": "gpt-4o", "messages": QUESTION}),
+                       ("/v1/embeddings", {"model": "text-embedding-3-small", "input": "x"})):
+        response = http.post(path, content=json.dumps(body).encode(), headers=headers)
+        assert response.status_code == 415
+        shown = content_type or "none"
+        assert response.json()["error"]["message"] == (
+            f"Unsupported content type: '{shown}'. This API method only accepts "
+            f"'application/json' requests, but you specified the header 'Content-Type: "
+            f"{shown}'. Please try again with a supported content type.")
+
+
+@pytest.mark.parametrize(("body", "param", "code", "message"), [
+    ({"model": "gpt-4o"}, "messages", "missing_required_parameter",
+     "Missing required parameter: 'messages'."),
+    ({"model": "gpt-4o", "messages": []}, "messages", "empty_array",
+     "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an "
+     "empty array instead."),
+    ({"model": "gpt-4o", "messages": [{"role": "boss", "content": "x"}]}, "messages[0].role",
+     "invalid_value", "Invalid value: 'boss'. Supported values are: 'system', 'assistant', "
+     "'user', 'function', 'tool', and 'developer'."),
+    ({"model": "gpt-4o", "messages": QUESTION, "max_tokens": "9"}, "max_tokens", "invalid_type",
+     "Invalid type for 'max_tokens': expected an integer, but got a string instead."),
+    ({"model": "gpt-4o", "messages": QUESTION, "max_tokens": 0}, "max_tokens",
+     "integer_below_min_value", "Invalid 'max_tokens': integer below minimum value. Expected a "
+     "value >= 1, but got 0 instead."),
+    ({"model": "gpt-4o", "messages": QUESTION, "temperature": 5}, "temperature",
+     "decimal_above_max_value", "Invalid 'temperature': decimal above maximum value. Expected a "
+     "value <= 2, but got 5 instead."),
+    ({"model": "gpt-4o", "messages": QUESTION, "bogus": 1}, "bogus", "unknown_parameter",
+     "Unrecognized request argument supplied: bogus"),
+    ({"model": "gpt-9", "messages": QUESTION}, "model", "model_not_found",
+     "The model `gpt-9` does not exist or you do not have access to it."),
+])
+def test_errors_use_openais_wording(http, body, param, code, message) -> None:
+    response = http.post("/v1/chat/completions", json=body)
+    error = response.json()["error"]
+    assert (error["param"], error["code"]) == (param, code)
+    assert error["message"].startswith(message)
+
+
+def test_internal_errors_show_no_internals_and_close_the_connection(sb, http, monkeypatch,
+                                                                     caplog) -> None:
+    from course_lib.sandbox import chat
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(chat, "decide_tool_calls", broken)
+    response = http.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": QUESTION})
+    assert response.status_code == 500
+    assert response.headers["connection"] == "close"
+    assert response.json()["error"] == {
+        "message": "The server had an error while processing your request.",
+        "type": "server_error", "param": None, "code": "internal_error"}
+    assert "secret internal detail" in caplog.text  # in the server's log, not the answer
+    monkeypatch.undo()
+    assert http.get("/v1/models").status_code == 200  # a new connection, and it answers
+
+
+def test_simulated_5xx_faults_close_their_connection(sb, http) -> None:
+    for kind in ("500", "503"):
+        sb.faults.script(kind)
+        response = http.post("/v1/chat/completions", json={"model": "gpt-4o",
+                                                           "messages": QUESTION})
+        assert response.status_code == int(kind)
+        assert response.headers["connection"] == "close"
+        assert http.get("/v1/models").status_code == 200
+
+
+@pytest.mark.parametrize(("query", "param", "says"), [
+    ("last=abc", "last", "expected an integer, but got a string"),
+    ("last=1e3", "last", "expected an integer"),
+    ("last=-5", "last", "integer below minimum value"),
+    ("last=" + "9" * 5000, "last", "Invalid 'last'"),
+])
+def test_stats_query_is_checked(http, query, param, says) -> None:
+    response = http.get(f"/sandbox/stats?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+    assert says in response.json()["error"]["message"]
+
+
+def test_stats_returns_the_last_records(client, http) -> None:
+    for _ in range(3):
+        client.chat.completions.create(model="gpt-4o-mini", messages=QUESTION)
+    assert len(http.get("/sandbox/stats?last=2").json()["records"]) == 2
+    assert http.get("/sandbox/stats?last=0").json()["records"] == []
 
 
 def test_unknown_route_and_wrong_method_are_json(http) -> None:
@@ -522,3 +656,60 @@ def test_each_model_has_its_own_context_window(client) -> None:
     response = client.chat.completions.create(model="gpt-4.1", messages=long)
     assert response.model == "gpt-4.1-2025-04-14"
     assert response.usage.prompt_tokens == tokens.count_chat_tokens(long, "gpt-4.1")
+
+
+# --- bounded memory -----------------------------------------------------------------------
+
+
+def test_prefix_cache_is_bounded_by_total_tokens_not_by_prompts() -> None:
+    from course_lib.sandbox.caches import PrefixCache
+
+    cache = PrefixCache(max_tokens=10_000, clock=lambda: 0.0)
+    shared = list(range(3000))
+    assert cache.lookup_and_store("gpt-4o", [*shared, 1]) == 0
+    # The same 3,000-token start: served from cache in steps of 128.
+    assert cache.lookup_and_store("gpt-4o", [*shared, 2]) == 3000 // 128 * 128
+    assert cache.lookup_and_store("gpt-4o-mini", [*shared, 3]) == 0  # per model
+    for other in range(10):
+        cache.lookup_and_store("gpt-4o", [50_000 + other] * 2500)
+        assert cache.tokens <= 10_000
+    assert cache.lookup_and_store("gpt-4o", [*shared, 4]) == 0  # evicted, oldest first
+    # A prompt longer than the whole budget is kept by its start, within the budget.
+    cache.lookup_and_store("gpt-4.1", list(range(25_000)))
+    assert cache.tokens <= 10_000
+    assert cache.lookup_and_store("gpt-4.1", list(range(25_000))) == 9984
+
+
+def test_prefix_cache_forgets_prompts_after_its_ttl() -> None:
+    from course_lib.sandbox.caches import PrefixCache
+
+    now = [0.0]
+    cache = PrefixCache(ttl_s=300, clock=lambda: now[0])
+    prompt = list(range(2000))
+    cache.lookup_and_store("gpt-4o", prompt)
+    now[0] = 299.0
+    assert cache.lookup_and_store("gpt-4o", prompt) == 1920
+    now[0] = 700.0
+    assert cache.lookup_and_store("gpt-4o", prompt) == 0
+    assert cache.tokens == 2000  # the expired ones are gone, the new one is kept
+
+
+def test_embedding_memo_is_bounded_in_bytes_and_keeps_no_texts() -> None:
+    from course_lib.sandbox.caches import EmbeddingMemo
+
+    calls: list[list[str]] = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return np.ones((len(texts), 384), dtype=np.float32)
+
+    memo = EmbeddingMemo(max_bytes=100 * (384 * 4 + 32))
+    texts = [f"text number {i} " * 200 for i in range(250)]
+    memo.embed(texts, embed)
+    assert len(memo) == 100 and memo.bytes <= 100 * (384 * 4 + 32)
+    assert not any(isinstance(key, str) for key in memo._vectors)  # digests, not the texts
+    calls.clear()
+    memo.embed(texts[-100:], embed)  # the most recent ones are still there
+    assert calls == []
+    memo.embed(texts[:1], embed)
+    assert calls == [texts[:1]]

@@ -117,6 +117,7 @@ def test_a_bug_before_the_stream_is_a_500_with_a_json_error() -> None:
         result = ask(server)
     assert result.status_code == 500
     assert result.http_error["error"]["code"] == "internal_error"
+    assert result.http_error["error"]["type"] == "server_error"
     assert "boom" not in str(result.http_error)  # internals stay in the server's log
     assert tracker.summary()["total_calls"] == 0
 

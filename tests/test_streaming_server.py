@@ -14,8 +14,9 @@ import pytest
 from course_lib import sandbox, tokens
 from course_lib.pricing import cost_usd
 from course_lib.streaming import create_stream_app, start_stream_server, stream_chat
-from course_lib.streaming.app import MAX_BODY_BYTES
+from course_lib.streaming.app import MAX_OUTCOMES, StreamOutcome
 from course_lib.streaming.client import read_sse
+from course_lib.streaming.request import MAX_BODY_BYTES
 from course_lib.streaming.server import ServerHandle
 from course_lib.tokens import UnknownModelError
 from course_lib.tracker import CostTracker
@@ -108,18 +109,29 @@ def test_response_is_an_uncached_event_stream(sb) -> None:
 # --- refused before the stream starts ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    (b'{"message": "unterminated', 400, "invalid_json"),
-    (b"\xff\xfe not utf-8", 400, "invalid_json"),
-    (b'["How do I reset my password?"]', 400, "invalid_json"),
-    (b"{}", 400, "missing_message"),
-    (b'{"msg": "hello"}', 400, "missing_message"),
-    (b'{"message": ""}', 400, "invalid_message"),
-    (b'{"message": "   "}', 400, "invalid_message"),
-    (b'{"message": 42}', 400, "invalid_message"),
-    (b'{"message": "' + b"x" * MAX_BODY_BYTES + b'"}', 413, "body_too_large"),
+@pytest.mark.parametrize(("body", "status", "param", "code", "says"), [
+    (b'{"message": "unterminated', 400, None, None, "could not parse the JSON body"),
+    (b"\xff\xfe not utf-8", 400, None, None, "not UTF-8"),
+    (b'["How do I reset my password?"]', 400, None, None, '{"message": "your question"}'),
+    (b"{}", 400, "message", "missing_required_parameter",
+     "Missing required parameter: 'message'."),
+    (b'{"msg": "hello"}', 400, "message", "missing_required_parameter",
+     "Missing required parameter: 'message'."),
+    (b'{"message": "hi", "model": "gpt-4o"}', 400, "model", "unknown_parameter",
+     "Unrecognized request argument supplied: model"),
+    (b'{"message": ""}', 400, "message", "empty_string", "an empty string"),
+    (b'{"message": "   "}', 400, "message", "empty_string", "only whitespace"),
+    (b'{"message": 42}', 400, "message", "invalid_type",
+     "Invalid type for 'message': expected a string, but got an integer instead."),
+    (b'{"message": "\\ud800"}', 400, "message", "invalid_value", "lone surrogate"),
+    (b'{"message": ' + b"7" * 5000 + b"}", 400, "message", "integer_above_max_value",
+     "5000-digit integer"),
+    (b'{"message": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400, None, None, "nest more than"),
+    (b'{"message": "' + b"x" * MAX_BODY_BYTES + b'"}', 413, None, "request_too_large",
+     f"{MAX_BODY_BYTES:,} bytes"),
 ])
-def test_bad_requests_get_a_json_error_before_any_stream(sb, body, status, code) -> None:
+def test_bad_requests_get_a_json_error_before_any_stream(sb, body, status, param, code,
+                                                         says) -> None:
     before = len(sb.requests)
     with stream_server(sb) as (server, tracker), httpx2.Client(timeout=10) as http:
         response = http.post(server.url + "/chat/stream", content=body,
@@ -127,9 +139,11 @@ def test_bad_requests_get_a_json_error_before_any_stream(sb, body, status, code)
         (outcome,) = server.state.wait_for_outcomes(1)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
-    assert response.json()["error"]["code"] == code
-    assert response.json()["error"]["message"]
-    assert outcome.status == "rejected"
+    error = response.json()["error"]
+    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param,
+                                                               code)
+    assert says in error["message"]
+    assert outcome.status == "rejected" and outcome.http_status == status
     assert len(sb.requests) == before  # the model was never called
     assert tracker.summary()["total_calls"] == 0
 
@@ -142,7 +156,7 @@ def test_a_body_that_is_not_declared_json_is_refused(sb) -> None:
                              headers={"content-type": "text/plain",
                                       "origin": "https://evil.example"})
     assert response.status_code == 415
-    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert response.json()["error"]["message"].startswith("Unsupported content type: 'text/plain'")
     assert "access-control-allow-origin" not in response.headers
     assert len(sb.requests) == before
 
@@ -217,7 +231,7 @@ def test_cut_mid_stream_is_an_error_event_then_a_clean_close(sb) -> None:
 
 def test_5xx_after_the_first_heartbeat_is_an_error_event(sb) -> None:
     """Once a heartbeat has gone out, the status is 200 for good: the failure goes in the body."""
-    sb.time_scale = 1.0  # the sandbox answers its 503 after 50 ms; heartbeats come every 10 ms
+    sb.time_scale = 4.0  # the sandbox answers its 503 after 200 ms; heartbeats come every 10 ms
     sb.faults.script("503", model=MODEL)
     with stream_server(sb, heartbeat_s=0.01) as (server, _):
         result = ask(server)
@@ -245,13 +259,64 @@ def test_heartbeats_are_sent_while_the_model_is_slow_to_start(sb) -> None:
 
 
 def test_heartbeats_keep_a_short_client_read_timeout_alive(sb) -> None:
-    """The client gives up after 0.15 s of silence; the first token takes longer than that."""
-    sb.time_scale = 1.0
-    with stream_server(sb, heartbeat_s=0.05,
+    """The client gives up after three heartbeats of silence; the model's first token is
+    scheduled later than that, so only the heartbeats keep the connection alive.
+
+    The premise is read from the schedule the sandbox recorded, not from a measured time, and
+    the time base is long enough (heartbeats every 0.25 s) that a loaded machine's scheduling
+    delays stay small beside it. A first request warms the relay (its model client and pooled
+    connection), so the one measured spends its silence waiting for the model only."""
+    heartbeat_s = 0.25
+    read_timeout_s = 3 * heartbeat_s
+    with stream_server(sb, heartbeat_s=heartbeat_s,
                        extra_body={"sandbox": {"answer_tokens": 3}}) as (server, _):
-        result = ask(server, timeout=0.15)
-    assert result.ended == "done"
-    assert result.ttft_s > 0.15
+        assert ask(server).ended == "done"  # warm-up, at time scale 0
+        sb.time_scale = 5.0  # gpt-4o's first token: at least 0.2 s x 5 of model time
+        result = ask(server, timeout=read_timeout_s)
+    record = sb.requests[-1]
+    assert record.planned_ttft_s > read_timeout_s + heartbeat_s
+    assert result.ended == "done", result
+    assert result.heartbeats_before_first_token >= 2
+    assert result.ttft_s >= record.planned_ttft_s
+
+
+def test_a_5xx_closes_its_connection_and_the_next_request_gets_a_new_one(sb) -> None:
+    """A kept-alive connection the server is about to drop must not be reused: every 5xx says
+    ``Connection: close``, so ten failures in a row never reset the request after them."""
+    with stream_server(sb) as (server, _), httpx2.Client(timeout=10) as http:
+        for _ in range(10):
+            sb.faults.script("500", model=MODEL)
+            failed = http.post(server.url + "/chat/stream", json={"message": QUESTION})
+            assert failed.status_code == 502
+            assert failed.headers["connection"] == "close"
+            after = http.post(server.url + "/chat/stream", json={"message": QUESTION})
+            assert after.status_code == 200 and '"type":"done"' in after.text
+
+
+def test_unknown_urls_and_methods_are_json_errors(sb) -> None:
+    with stream_server(sb) as (server, _), httpx2.Client(timeout=10) as http:
+        missing = http.get(server.url + "/nothing-here")
+        wrong = http.get(server.url + "/chat/stream")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "Unknown URL: GET /nothing-here."
+    assert wrong.status_code == 405 and "POST" in wrong.headers["allow"]
+    assert wrong.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_the_outcome_log_is_a_ring_buffer_with_counters() -> None:
+    """A server that runs for a month keeps its latest outcomes, and counts all of them."""
+    state = create_stream_app(tracker=CostTracker()).state.stream
+    total = MAX_OUTCOMES + 250
+    for index in range(total):
+        status = "completed" if index % 5 else "rejected"
+        state.log(StreamOutcome(status, 200 if index % 5 else 400, MODEL, tokens_relayed=index))
+    kept = state.wait_for_outcomes(total, timeout=0)
+    assert len(kept) == len(state.outcomes) == MAX_OUTCOMES
+    assert [o.tokens_relayed for o in kept] == list(range(total - MAX_OUTCOMES, total))
+    assert state.outcomes_logged == total
+    assert state.outcome_counts == {"completed": total - total // 5, "rejected": total // 5}
+    with pytest.raises(TimeoutError, match=f"only {total} of {total + 1}"):
+        state.wait_for_outcomes(total + 1, timeout=0)
 
 
 # --- the user leaves --------------------------------------------------------------------------

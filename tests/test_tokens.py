@@ -175,3 +175,50 @@ def test_seeded_cache_works_offline_and_keeps_the_sha256_check(tmp_path) -> None
     assert failed.returncode != 0
     assert "network used" in failed.stderr  # it tried to fetch a good copy instead
     assert not seeded.exists()  # and threw the bad one away
+
+
+# --- tool conversations: the course's documented convention ------------------------------
+
+
+def _n(text: str, model: str = "gpt-4o") -> int:
+    return len(tokens.encoding_for(model).encode(text))
+
+
+def test_tool_calls_cost_their_name_plus_their_arguments() -> None:
+    calls = [{"id": "call_1", "type": "function",
+              "function": {"name": "ticket_status", "arguments": '{"ticket_id":10427}'}},
+             {"id": "call_2", "type": "function",
+              "function": {"name": "user_profile", "arguments": '{"user_id":42}'}}]
+    expected = (_n("ticket_status") + _n('{"ticket_id":10427}') + _n("user_profile")
+                + _n('{"user_id":42}'))
+    assert tokens.count_tool_call_tokens(calls, "gpt-4o") == expected
+    assistant = [{"role": "assistant", "content": None, "tool_calls": calls}]
+    assert count_chat_tokens(assistant) == 3 + _n("assistant") + expected + 3
+
+
+def test_a_tool_result_costs_its_content_and_call_id_inside_the_framing() -> None:
+    result = [{"role": "tool", "tool_call_id": "call_1", "content": '{"status": "open"}'}]
+    assert count_chat_tokens(result) == (3 + _n("tool") + _n('{"status": "open"}')
+                                         + _n("call_1") + 3)
+
+
+def test_fields_the_api_does_not_render_are_not_counted() -> None:
+    plain = [{"role": "assistant", "content": "Done."}]
+    as_sent_back = [{"role": "assistant", "content": "Done.", "refusal": "no",
+                     "annotations": [], "audio": None, "function_call": None}]
+    assert count_chat_tokens(as_sent_back) == count_chat_tokens(plain)
+
+
+def test_a_type_list_is_rendered_as_alternatives() -> None:
+    def tool(kind):
+        return [{"type": "function", "function": {"name": "f", "parameters": {
+            "type": "object", "properties": {"x": {"type": kind}}}}}]
+
+    as_list = tokens.count_tool_tokens(tool(["string", "null"]))
+    as_text = tokens.count_tool_tokens(tool("string | null"))
+    assert as_list == as_text
+
+
+def test_a_tool_that_is_not_an_object_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="tool 0 must be"):
+        tokens.count_tool_tokens([1])  # type: ignore[list-item]

@@ -114,7 +114,8 @@ def start(
     ``warm`` loads the tokenizers, the knowledge base and the embedding model first (once per
     process), so the first request measured is not also the one that pays for loading them.
     """
-    logging.getLogger("uvicorn.error").addFilter(_CUT_FILTER)  # adding it twice is a no-op
+    for logger in ("uvicorn.error", "course_lib.http_edge"):
+        logging.getLogger(logger).addFilter(_CUT_FILTER)  # adding it twice is a no-op
     if warm:
         _warm_up()
     state = SandboxState(

@@ -6,7 +6,9 @@ stream can end is visible to the client and to the bill:
 ==================================== ============================================================
 what happens                         what the client gets
 ==================================== ============================================================
-bad JSON, no ``message``             ``400`` and a JSON error, before any stream starts
+bad JSON, no ``message``, a wrong     ``400`` and a JSON error in OpenAI's shape naming the
+type, a body too large or too deep   field (``413`` for size), before any stream starts
+                                     (:mod:`.request` parses the body, once)
 not ``application/json``             ``415``: it also forces browsers to ask first (a CORS
                                      preflight), so a refused origin never reaches the model
 the model fails before its first     a real HTTP error status (``429``, ``502``, ``504``): the
@@ -39,11 +41,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,7 @@ from typing import Any, Literal
 import anyio
 import openai
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -60,6 +63,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from course_lib import tokens
+from course_lib.http_edge import ApiError, error_response, http_exception, unexpected_error
 from course_lib.pricing import price_for
 from course_lib.streaming.billing import StreamBill, UsageRecorder, estimated_bill, exact_bill
 from course_lib.streaming.events import (
@@ -69,11 +73,13 @@ from course_lib.streaming.events import (
     TokenEvent,
     encode_event,
 )
+from course_lib.streaming.request import MAX_BODY_BYTES, read_stream_request
 from course_lib.streaming.upstream import Finished, Quiet, UpstreamStream
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
     "MAX_BODY_BYTES",
+    "MAX_OUTCOMES",
     "StreamOutcome",
     "StreamState",
     "UpstreamFailure",
@@ -83,7 +89,7 @@ __all__ = [
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 DEFAULT_SYSTEM_PROMPT = "You are Kitewing's customer-support assistant. Answer concisely."
-MAX_BODY_BYTES = 64 * 1024
+MAX_OUTCOMES = 1000  # the outcome log keeps the latest streams; its counters keep every one
 _ORIGIN = re.compile(r"^https?://[^/\s:]+(:\d{1,5})?$")
 
 ClientSource = openai.AsyncOpenAI | Callable[[], openai.AsyncOpenAI]
@@ -111,7 +117,12 @@ class StreamOutcome:
 
 @dataclass
 class StreamState:
-    """Settings and the outcome log shared by every request of one app."""
+    """Settings and the outcome log shared by every request of one app.
+
+    ``outcomes`` holds the latest :data:`MAX_OUTCOMES` streams (a ring buffer: a server that
+    runs for a month must not keep a month of outcomes); ``outcomes_logged`` and
+    ``outcome_counts`` (per status) count every stream since the start.
+    """
 
     client_source: ClientSource | None
     tracker: UsageRecorder
@@ -120,7 +131,9 @@ class StreamState:
     system_prompt: str
     extra_body: Mapping[str, Any] | None
     clock: Callable[[], float]
-    outcomes: list[StreamOutcome] = field(default_factory=list)
+    outcomes: deque[StreamOutcome] = field(default_factory=lambda: deque(maxlen=MAX_OUTCOMES))
+    outcomes_logged: int = 0
+    outcome_counts: Counter[str] = field(default_factory=Counter)
     _client: openai.AsyncOpenAI | None = None
     _logged: threading.Condition = field(default_factory=threading.Condition)
 
@@ -152,69 +165,22 @@ class StreamState:
     def log(self, outcome: StreamOutcome) -> None:
         with self._logged:
             self.outcomes.append(outcome)
+            self.outcomes_logged += 1
+            self.outcome_counts[outcome.status] += 1
             self._logged.notify_all()
 
     def wait_for_outcomes(self, count: int, timeout: float = 10.0) -> list[StreamOutcome]:
-        """Block (another thread) until ``count`` streams have ended; their outcomes, oldest first.
+        """Block (another thread) until ``count`` streams have ended since the start; the
+        outcomes kept, oldest first.
 
         A stream's outcome is logged after its upstream is closed and billed, so waiting here
         is how a test or a notebook knows the bill is final, without sleeping.
         """
         with self._logged:
-            if not self._logged.wait_for(lambda: len(self.outcomes) >= count, timeout):
-                raise TimeoutError(f"only {len(self.outcomes)} of {count} streams ended within "
-                                   f"{timeout} s")
+            if not self._logged.wait_for(lambda: self.outcomes_logged >= count, timeout):
+                raise TimeoutError(f"only {self.outcomes_logged} of {count} streams ended "
+                                   f"within {timeout} s")
             return list(self.outcomes)
-
-
-# -- errors before the stream -----------------------------------------------------------------
-
-
-class RequestRejected(Exception):
-    """The request is unusable; answered with ``status`` and a JSON error before streaming."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def _error_response(status: int, code: str, message: str,
-                    headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "code": code}}, status_code=status,
-                        headers=dict(headers or {}))
-
-
-async def _read_message(request: Request) -> str:
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise RequestRejected(415, "unsupported_media_type",
-                              "Send the request as JSON with 'Content-Type: application/json', "
-                              f"got {media_type or 'no content type'!r}.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise RequestRejected(413, "body_too_large",
-                                  f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        raise RequestRejected(400, "invalid_json",
-                              f"The request body is not valid JSON ({detail}).") from None
-    if not isinstance(payload, dict):
-        raise RequestRejected(400, "invalid_json",
-                              'The request body must be a JSON object such as {"message": "..."}.')
-    if "message" not in payload:
-        raise RequestRejected(400, "missing_message",
-                              'The request has no \'message\': send {"message": "your question"}.')
-    message = payload["message"]
-    if not isinstance(message, str):
-        raise RequestRejected(400, "invalid_message",
-                              f"'message' must be a string, got {type(message).__name__}.")
-    if not message.strip():
-        raise RequestRejected(400, "invalid_message", "'message' is empty.")
-    return message
 
 
 # -- errors from the model --------------------------------------------------------------------
@@ -231,7 +197,9 @@ class UpstreamFailure:
 
     def response(self) -> JSONResponse:
         headers = {"retry-after": self.retry_after} if self.retry_after else None
-        return _error_response(self.http_status, self.code, self.message, headers)
+        kind = "requests" if self.http_status == 429 else "server_error"
+        return error_response(ApiError(self.http_status, self.message, type=kind,
+                                       code=self.code, headers=headers))
 
     def event(self) -> ErrorEvent:
         return ErrorEvent(self.message, self.code)
@@ -402,11 +370,11 @@ async def chat_stream(request: Request) -> Response:
     state: StreamState = request.app.state.stream
     started = state.clock()
     try:
-        message = await _read_message(request)
-    except RequestRejected as exc:
+        message = (await read_stream_request(request)).message
+    except ApiError as exc:
         state.log(StreamOutcome("rejected", exc.status, state.model, error_code=exc.code,
                                 duration_s=state.clock() - started))
-        return _error_response(exc.status, exc.code, exc.message)
+        return error_response(exc)
 
     upstream = UpstreamStream(state.client(), state.model, state.messages_for(message),
                               extra_body=state.extra_body)
@@ -522,6 +490,7 @@ def create_stream_app(
         ],
         middleware=[Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"],
                                allow_headers=["content-type"], max_age=600)],
+        exception_handlers={HTTPException: http_exception, Exception: unexpected_error},
     )
     app.state.stream = StreamState(client, tracker, model, float(heartbeat_s), system_prompt,
                                    extra_body, clock)

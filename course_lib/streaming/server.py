@@ -38,7 +38,7 @@ class ServerHandle(BaseHandle):
 
     @property
     def outcomes(self) -> list[StreamOutcome]:
-        """How each stream ended, oldest first."""
+        """How the latest streams ended (at most ``MAX_OUTCOMES``), oldest first."""
         return list(self.state.outcomes)
 
     def __repr__(self) -> str:
