@@ -1,11 +1,12 @@
 # Two commands do all setup: `make lab` opens the course, `make test` runs every test.
-# A learner checks their own exercises with `make check` (`make check EX=ex03` for one).
+# A learner checks their own exercises with `make check` (`make check EX=ex03` for one) and sees
+# what they have done with `make progress`.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install lab check test bench lint clean
+.PHONY: install lab check progress test bench lint clean
 
 # One install step for everything: the pinned requirements, course_lib itself, and the
 # JupyterLab setting that keeps the news pop-up from covering the first notebook.
@@ -32,6 +33,13 @@ lab: $(INSTALLED)
 check: export COURSE_LLM_ENDPOINT = sandbox
 check: $(INSTALLED)
 	$(PY) scripts/check_exercises.py $(if $(EX),--exercise $(EX))
+
+## What you have done: cards answered, revealed and self-assessed, exercise checks passed. Prints
+## a table and writes artifacts/progress/progress.json and gradebook.csv (PROGRESS_OUT=dir to
+## change where); LEARNER=name names you in the gradebook.
+PROGRESS_OUT ?= artifacts/progress
+progress: $(INSTALLED)
+	$(PY) -m course_lib.progress_report --out $(PROGRESS_OUT) $(if $(LEARNER),--learner "$(LEARNER)")
 
 ## Run every test: unit, property, Redis, server, browser, and nbval over notebooks and solutions.
 # Tests always use the local sandbox (never a real, billed endpoint, even with a key set) and

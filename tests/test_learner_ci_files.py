@@ -64,16 +64,21 @@ def test_the_workflow_runs_make_check_on_python_311_and_uploads_the_report() -> 
     python = next(step for step in steps if step.get("uses", "").startswith("actions/setup-python"))
     assert str(python["with"]["python-version"]) == "3.11"
     runs = [step["run"] for step in steps if "run" in step]
-    assert runs == ["make check"]
+    assert runs == ["make check", "make progress"]
     upload = next(step for step in steps
                   if step.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["if"] == "always()"  # a failing check is exactly when the report matters
+    progress = next(step for step in steps if step.get("run") == "make progress")
+    assert progress["if"] == "always()"  # the progress report is wanted after a failed check too
     check_script = (ROOT / "scripts" / "check_exercises.py").read_text(encoding="utf-8")
-    assert upload["with"]["path"].rstrip("/") == "artifacts/check"
+    uploaded = {path.strip().rstrip("/") for path in upload["with"]["path"].splitlines()}
+    assert uploaded == {"artifacts/check", "artifacts/progress"}
     assert 'REPORT_DIR = ROOT / "artifacts" / "check"' in check_script
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "PROGRESS_OUT ?= artifacts/progress" in makefile
     index = {id(step): i for i, step in enumerate(steps)}
     make_check = next(step for step in steps if step.get("run") == "make check")
-    assert index[id(upload)] > index[id(make_check)]
+    assert index[id(make_check)] < index[id(progress)] < index[id(upload)]
 
 
 def test_the_dev_container_installs_with_the_readmes_command_and_forwards_jupyterlab() -> None:
