@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from tests.test_exercises_support import ROOT, build_script
 
@@ -34,6 +35,10 @@ SCRIPT = ROOT / "scripts" / "check_exercises.py"
 ALL = frozenset(source.stem for source in BUILD.sources())
 REVERTED = "ex03_concurrent_tools"  # the exercise the third learner puts back to its stubs
 SCENARIOS = {"fresh": frozenset(), "solved": ALL, "one_reverted": ALL - {REVERTED}}
+# The three runs share two cores with each other and whatever else the machine does: minutes.
+RUN_TIMEOUT_S = 1200
+# For the modules whose tests wait for the runs: the first test to ask waits for all three.
+WAITS_FOR_RUNS = pytest.mark.timeout(RUN_TIMEOUT_S + 60)
 
 
 def learner_notebook(source: Path, solved: bool) -> nbformat.NotebookNode:
@@ -101,7 +106,7 @@ def runs() -> dict[str, Run]:
         started[name] = (process, exercises_dir, report_dir)
     done = {}
     for name, (process, exercises_dir, report_dir) in started.items():
-        output, _ = process.communicate(timeout=1200)
+        output, _ = process.communicate(timeout=RUN_TIMEOUT_S)
         report_file = report_dir / "report.json"
         assert report_file.exists(), f"{name}: no report written:\n{output}"
         report = json.loads(report_file.read_text(encoding="utf-8"))

@@ -19,8 +19,10 @@ import xml.etree.ElementTree as ElementTree
 import nbformat
 import pytest
 
-from tests.learner_runs import runs
+from tests.learner_runs import WAITS_FOR_RUNS, runs
 from tests.test_exercises_support import ROOT, build_script
+
+pytestmark = WAITS_FOR_RUNS
 
 LEARNER_NOTEBOOKS = sorted((ROOT / "exercises").glob("ex[0-9][0-9]_*.ipynb"))
 CHECK_CELL = re.compile(r'check\("(ex\d\d\.q\d+)", \w+\)')

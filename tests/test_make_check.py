@@ -17,8 +17,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.learner_runs import ALL, BUILD, REVERTED, SCRIPT, Run, learner_notebook, runs
+from tests.learner_runs import (
+    ALL,
+    BUILD,
+    REVERTED,
+    SCRIPT,
+    WAITS_FOR_RUNS,
+    Run,
+    learner_notebook,
+    runs,
+)
 from tests.test_exercises_support import ROOT
+
+pytestmark = WAITS_FOR_RUNS
 
 
 def check_script():

@@ -194,7 +194,10 @@ def test_client_clocks_let_one_window_hold_more_than_the_limit(redis_url):
 @pytest.mark.slow
 def test_server_time_keeps_every_window_within_the_limit_across_four_processes(redis_url):
     """The fix: the same four processes and delays, timestamps from Redis's TIME. Twelve window
-    edges per run, two runs: no window ever holds more than 40, and the limit is reached."""
+    edges per run, two runs: no window ever holds more than 40, and the limit is reached.
+
+    How many slots were taken in all is not asserted: that depends on how fast a busy machine
+    lets four processes ask, not on the limiter."""
     port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
     with DelayProxy(port, max_delay_s=0.001, seed=16) as proxy:
         runs = [run_limiter_processes(proxy.url, duration_s=3.0, **FOUR_PROCESSES)
@@ -203,7 +206,6 @@ def test_server_time_keeps_every_window_within_the_limit_across_four_processes(r
         assert run.busiest_window() == 40, [r.busiest_window() for r in runs]
         assert all(grants > 0 for grants in run.grants_per_process)
         assert run.overlap_s > 2.5
-        assert run.total_grants >= 40 * 3.0 / 0.25 * 0.9  # saturated: ~every slot was taken
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture()
 def lab_page(browser: Browser, lab_server: LabServer) -> Iterator[Page]:
-    """A page in a fresh browser context; its kernels are shut down afterwards."""
+    """A page in a fresh browser context; afterwards its kernels are shut down and the tabs it
+    left open forgotten."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     try:
@@ -60,3 +61,4 @@ def lab_page(browser: Browser, lab_server: LabServer) -> Iterator[Page]:
     finally:
         context.close()
         lab_server.shut_down_kernels()
+        lab_server.forget_layouts()

@@ -85,8 +85,22 @@ class LabServer:
 
     def api(self, method: str, path: str, timeout: float = 10.0) -> object:
         """Call the Jupyter REST API and return the decoded JSON (None for an empty reply)."""
+        return self._call(method, f"api/{path.lstrip('/')}", timeout)
+
+    def forget_layouts(self) -> None:
+        """Delete every saved JupyterLab workspace, so the next page opens only what it asks for.
+
+        JupyterLab restores the tabs a page left open into the next page it serves; a test that
+        opened a notebook would otherwise decide what the next test's launch page shows.
+        """
+        listing = self._call("GET", "lab/api/workspaces")
+        workspaces = listing.get("workspaces", {}) if isinstance(listing, dict) else {}
+        for workspace_id in workspaces.get("ids", []):
+            self._call("DELETE", f"lab/api/workspaces/{quote(workspace_id)}")
+
+    def _call(self, method: str, path: str, timeout: float = 10.0) -> object:
         request = urllib.request.Request(
-            f"{self.base_url}/api/{path.lstrip('/')}",
+            f"{self.base_url}/{path}",
             method=method,
             headers={"Authorization": f"token {self.token}"},
         )
