@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install lab check progress test bench lint clean
+.PHONY: install lab check progress test test-load bench lint clean
 
 # One install step for everything: the pinned requirements, course_lib itself, and the
 # JupyterLab setting that keeps the news pop-up from covering the first notebook.
@@ -50,6 +50,16 @@ test: $(INSTALLED)
 	bash scripts/ensure_chromium.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests notebooks $(wildcard exercises/solutions) --nbval-lax --nbval-current-env
+
+## The timing claims on a busy machine: every test marked `timing` and every notebook and
+## solution, with four CPU-bound processes competing for the cores, three runs in a row (RUNS=n,
+## BUSY=n to change). Logs in artifacts/under-load/.
+RUNS ?= 3
+BUSY ?= 4
+test-load: export COURSE_LLM_ENDPOINT = sandbox
+test-load: export COURSE_PROGRESS_PATH = $(CURDIR)/artifacts/test-progress.json
+test-load: $(INSTALLED)
+	$(PY) scripts/under_load.py --runs $(RUNS) --busy $(BUSY)
 
 ## Side-by-side ratios against peer libraries (prints a table, writes benchmarks/results.json).
 bench: $(INSTALLED)

@@ -35,6 +35,8 @@ from course_lib.tracker import CostTracker
 from course_lib.traffic import TrafficEvent
 from tests.test_tools_runner import run
 
+pytestmark = pytest.mark.timing
+
 KB = load_knowledge_base()
 FAQ = next(e for e in KB if e.kind == "faq" and e.complexity == "simple")
 HOWTO = next(e for e in KB if e.kind == "howto" and e.complexity == "complex")

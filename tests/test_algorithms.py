@@ -40,6 +40,8 @@ from course_lib.lesson.algorithms import (
     lesson_topological_sort,
 )
 
+pytestmark = pytest.mark.timing
+
 PROPERTY = settings(max_examples=150, deadline=None)
 
 # A small alphabet makes common subsequences likely; it mixes ASCII, Chinese (3 UTF-8 bytes each),

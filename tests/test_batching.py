@@ -58,6 +58,8 @@ from course_lib.plots.throughput import (
 )
 from course_lib.sandbox.profiles import ModelProfile
 
+pytestmark = pytest.mark.timing
+
 MODEL = "text-embedding-3-small"
 URL = "http://127.0.0.1:9/v1/embeddings"
 

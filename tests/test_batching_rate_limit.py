@@ -23,6 +23,8 @@ from course_lib.algorithms import RateLimits, RedisTokenWindowLimiter, TokenWind
 from course_lib.batching import BatchEmbedder, EmbeddingInputError
 from tests.test_batching import api_error, origin, texts
 
+pytestmark = pytest.mark.timing
+
 MODEL = "text-embedding-3-small"
 TOKENS_PER_TEXT = 100
 

@@ -26,6 +26,8 @@ from benchmarks.results import Config, Goal, Measurement, Quantity, slowdown_row
 from benchmarks.suite import select_groups
 from benchmarks.timing import Timing, best_of, percentile
 
+pytestmark = pytest.mark.timing
+
 # --- timing ---------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from course_lib.cache import RedisSingleFlight
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.timing]
 
 WORKER = textwrap.dedent("""
     import json, sys, time

@@ -27,6 +27,8 @@ from course_lib.cache.stores import fail_fast_redis
 from course_lib.lesson.prompt_cache import LessonAgent, MapTTLStore, PromptCache, Response
 from course_lib.local_redis import closed_port
 
+pytestmark = pytest.mark.timing
+
 SYSTEM = "You are Kitewing's support assistant."
 CALLERS = 50
 

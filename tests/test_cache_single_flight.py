@@ -15,6 +15,8 @@ import pytest
 
 from course_lib.cache import AsyncSingleFlight, SingleFlight
 
+pytestmark = pytest.mark.timing
+
 CALLERS = 50
 
 

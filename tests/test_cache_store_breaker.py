@@ -28,7 +28,7 @@ from course_lib.cache.stores import (
 )
 from course_lib.local_redis import closed_port, start_local_redis
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.timing]
 TIMEOUT_S = 0.1
 
 

@@ -17,6 +17,8 @@ from course_lib.cache import (
 from course_lib.cache.stores import fail_fast_redis
 from course_lib.local_redis import closed_port, start_local_redis
 
+pytestmark = pytest.mark.timing
+
 
 class FakeClock:
     """A clock the test moves by hand."""

@@ -20,6 +20,8 @@ import pytest
 from course_lib.checks import Status, run_check
 from tests.test_exercises_support import assert_fails, load_solution
 
+pytestmark = pytest.mark.timing
+
 SOLUTION = load_solution("ex05_algorithms")
 
 

@@ -29,6 +29,8 @@ from course_lib.fallback import (
     StreamInterruptedError,
 )
 
+pytestmark = pytest.mark.timing
+
 MESSAGES = [{"role": "user", "content": "How do I reset my password?"}]
 NO_WAIT = FullJitterBackoff(base_s=0.0, cap_s=0.0)
 

@@ -22,7 +22,7 @@ from course_lib.algorithms import (
 )
 from tests.delay_proxy import DelayProxy
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.timing]
 
 # A realistic epoch time: microsecond scores near 1.7e15 must stay exact.
 EPOCH = 1_700_000_000.0

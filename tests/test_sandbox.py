@@ -19,6 +19,8 @@ from course_lib import sandbox, tokens
 from course_lib.datasets import load_knowledge_base
 from course_lib.sandbox.faults import FaultInjector
 
+pytestmark = pytest.mark.timing
+
 QUESTION = [{"role": "system", "content": "You are Kitewing's support assistant."},
             {"role": "user", "content": "How do I reset my password?"}]
 

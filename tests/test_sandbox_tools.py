@@ -18,6 +18,8 @@ from course_lib import sandbox, tokens
 from course_lib.datasets import load_knowledge_base
 from course_lib.sandbox.support_tools import SUPPORT_TOOL_DEFINITIONS
 
+pytestmark = pytest.mark.timing
+
 TOOLS = [dict(tool) for tool in SUPPORT_TOOL_DEFINITIONS]
 SYSTEM = {"role": "system", "content": "You are Kitewing's support assistant."}
 THREE_AT_ONCE = ("I'm user 42 and my ticket #10427 is still open. How do I reconnect Slack "

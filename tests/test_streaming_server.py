@@ -21,6 +21,8 @@ from course_lib.streaming.server import ServerHandle
 from course_lib.tokens import UnknownModelError
 from course_lib.tracker import CostTracker
 
+pytestmark = pytest.mark.timing
+
 QUESTION = "How do I reset my password?"
 MODEL = "gpt-4o"
 SNAPSHOT = "gpt-4o-2024-08-06"  # what the sandbox (like the API) answers "gpt-4o" requests as

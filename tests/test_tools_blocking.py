@@ -13,6 +13,8 @@ import pytest
 from course_lib.tools import run_blocking_tools, tool_call
 from tests.test_tools_runner import run
 
+pytestmark = pytest.mark.timing
+
 SAFETY_S = 5.0
 
 

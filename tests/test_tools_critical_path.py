@@ -28,6 +28,8 @@ from course_lib.tools import (
 )
 from tests.test_tools_runner import Probe, run
 
+pytestmark = pytest.mark.timing
+
 DEPS = {"search_kb": ["user_profile"]}
 
 

@@ -27,6 +27,8 @@ from course_lib.tools import (
 )
 from tests.test_tools_runner import Probe, run
 
+pytestmark = pytest.mark.timing
+
 AS_SOON_AS_READY = [run_dag, run_dag_graphlib]
 ALL_SCHEDULERS = [run_dag, run_dag_graphlib, run_dag_by_levels]
 

@@ -24,6 +24,8 @@ from course_lib.tools import (
     tool_call,
 )
 
+pytestmark = pytest.mark.timing
+
 GUARD_S = 5.0  # a test that would otherwise hang fails after this long instead
 
 

@@ -29,6 +29,8 @@ from course_lib.tools import (
 )
 from tests.test_tools_runner import run
 
+pytestmark = pytest.mark.timing
+
 DB = support_db_path()
 
 
