@@ -547,6 +547,22 @@ def test_fault_configuration_errors() -> None:
         injector.script("500", count=0)
 
 
+def test_fault_rates_are_limited_across_calls_not_only_within_one() -> None:
+    """Two calls of r503=0.6 would fail 120% of requests: the second is refused, the first kept."""
+    injector = FaultInjector()
+    injector.set_rates("gpt-4o", r503=0.6)
+    with pytest.raises(ValueError, match=r"for 'gpt-4o' would add up to 1.2, more than 1"):
+        injector.set_rates("gpt-4o", r503=0.6)
+    with pytest.raises(ValueError, match=r"for 'gpt-4o' would add up to 1.1"):
+        injector.set_rates(None, r500=0.5)  # every model, gpt-4o included
+    injector.set_rates("gpt-4o-mini", r503=0.6)  # another model's share is its own
+    injector.set_rates(None, r500=0.4)  # 1.0 for both: allowed
+    decisions = [injector.decide("gpt-4o") for _ in range(300)]
+    assert all(decision is not None for decision in decisions)  # the first rule still stands
+    injector.clear()
+    injector.set_rates("gpt-4o", r503=0.6)  # clear() starts the totals over
+
+
 # --- latency, disconnects, binding --------------------------------------------------------
 
 

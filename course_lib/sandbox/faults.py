@@ -80,13 +80,27 @@ class FaultInjector:
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"fault rate {name} must be between 0 and 1, got {rate}")
             parsed[kind] = float(rate)  # type: ignore[index]
-        if sum(parsed.values()) > 1.0 + 1e-9:
-            raise ValueError(f"fault rates add up to more than 1: {parsed}")
         model_set = None if models is None else frozenset(
             [models] if isinstance(models, str) else models
         )
+        rule = _RateRule(parsed, model_set)
         with self._lock:
-            self._rules.append(_RateRule(parsed, model_set))
+            # Rules add up, so the limit holds for what every model ends up with, across calls.
+            for model, total in self._totals([*self._rules, rule]).items():
+                if total > 1.0 + 1e-9:
+                    who = "every model" if model is None else repr(model)
+                    raise ValueError(f"fault rates for {who} would add up to {total:.3g}, more "
+                                     "than 1, with the rates already set; clear() first to "
+                                     "replace them")
+            self._rules.append(rule)
+
+    @staticmethod
+    def _totals(rules: list[_RateRule]) -> dict[str | None, float]:
+        """The summed fault rate per model named in ``rules``, and for any other model (None)."""
+        named = {model for rule in rules if rule.models for model in rule.models}
+        return {model: sum(sum(rule.rates.values()) for rule in rules
+                           if rule.models is None or model in rule.models)
+                for model in [*named, None]}
 
     def script(self, kind: FaultKind, count: int = 1, model: str | None = None) -> None:
         """Make the next ``count`` requests (for ``model``, or any model) fail with ``kind``."""
