@@ -9,9 +9,9 @@ import pytest
 
 from course_lib.cache import (
     CachedAnswer,
+    HitCurvePoint,
     MinimalEditGuard,
     SemanticCache,
-    ThresholdPoint,
     UnreadableTextGuard,
     choose_threshold,
     hit_curve,
@@ -234,12 +234,12 @@ def test_hit_curve_counts_hits_at_each_threshold():
 
 
 def test_precision_is_undefined_without_hits():
-    point = ThresholdPoint(0.99, hits=0, true_hits=0, positives=3)
+    point = HitCurvePoint(0.99, hits=0, true_hits=0, positives=3)
     assert point.precision is None and point.f_beta() == 0.0
 
 
 def test_f_beta_weighs_precision_more_when_beta_is_small():
-    point = ThresholdPoint(0.5, hits=10, true_hits=8, positives=20)  # P 0.8, R 0.4
+    point = HitCurvePoint(0.5, hits=10, true_hits=8, positives=20)  # P 0.8, R 0.4
     assert point.f_beta(1.0) == pytest.approx(2 * 0.8 * 0.4 / 1.2)
     assert point.f_beta(0.5) == pytest.approx(1.25 * 0.32 / (0.25 * 0.8 + 0.4))
 

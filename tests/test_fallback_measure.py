@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
 
-from course_lib.fallback import AttemptRecord, Failure, FailureKind
+from course_lib.fallback import Failure, FailureKind, LinkAttempt
 from course_lib.fallback.measure import (
     Answer,
     CallOutcome,
@@ -137,8 +137,8 @@ def test_comparison_figure_adds_the_latency_distribution_when_given() -> None:
 
 def test_attempt_timeline_draws_attempts_and_waits() -> None:
     failure = Failure(FailureKind.RETRYABLE, "InternalServerError", "boom", status=503)
-    attempts = [AttemptRecord("gpt-4o", "gpt-4o", 1, "failed", 0.0, 0.05, failure, 0.02),
-                AttemptRecord("gpt-4o", "gpt-4o", 2, "ok", 0.07, 0.1)]
+    attempts = [LinkAttempt("gpt-4o", "gpt-4o", 1, "failed", 0.0, 0.05, failure, 0.02),
+                LinkAttempt("gpt-4o", "gpt-4o", 2, "ok", 0.07, 0.1)]
     fig = reliability.attempt_timeline(attempts, time_unit=0.01)
     widths = [bar.get_width() for bar in fig.axes[0].patches]
     assert widths == pytest.approx([5.0, 2.0, 10.0])  # attempt, its wait, the answer

@@ -22,7 +22,7 @@ from course_lib.cache.threshold import hit_curve
 from course_lib.cost_model import CalculatorSettings, calculator_figure, estimate
 from course_lib.fallback.errors import Failure, FailureKind
 from course_lib.fallback.measure import LoadSummary
-from course_lib.fallback.outcome import AttemptRecord
+from course_lib.fallback.outcome import LinkAttempt
 from course_lib.plots import cache as cache_plots
 from course_lib.plots.breakdown import stacked_cost_figure
 from course_lib.plots.readable import MAX_WIDTH_IN, MIN_FONT_PT, legend_below
@@ -62,13 +62,13 @@ def latencies() -> dict[str, list[float]]:
     return {s.name: list(RNG.lognormal(1.1, 0.5, 200)) for s in summaries()}
 
 
-def attempts() -> list[AttemptRecord]:
+def attempts() -> list[LinkAttempt]:
     timeout = Failure(FailureKind.RETRYABLE, "APITimeoutError", "timed out")
     overloaded = Failure(FailureKind.RETRYABLE, "InternalServerError", "overloaded", 503,
                          "overloaded")
-    return [AttemptRecord("gpt-4o", "gpt-4o", 1, "failed", 0.0, 6.0, timeout, 0.4),
-            AttemptRecord("gpt-4o", "gpt-4o", 2, "failed", 6.8, 2.4, overloaded, 0.8),
-            AttemptRecord("gpt-4o", "gpt-4o", 3, "ok", 10.0, 1.9)]
+    return [LinkAttempt("gpt-4o", "gpt-4o", 1, "failed", 0.0, 6.0, timeout, 0.4),
+            LinkAttempt("gpt-4o", "gpt-4o", 2, "failed", 6.8, 2.4, overloaded, 0.8),
+            LinkAttempt("gpt-4o", "gpt-4o", 3, "ok", 10.0, 1.9)]
 
 
 FIGURES = {

@@ -23,7 +23,7 @@ from course_lib.batching.inputs import EmbeddingInputError, InvalidInput, check_
 from course_lib.batching.pause import SharedPause
 from course_lib.batching.plan import Batch, plan_batches
 from course_lib.batching.report import (
-    AttemptRecord,
+    BatchAttempt,
     BatchEmbeddingError,
     BatchFailure,
     BatchReport,
@@ -37,9 +37,9 @@ __all__ = [
     "MAX_INPUT_TOKENS",
     "MAX_TOKENS_PER_REQUEST",
     "AsyncEmbeddingClient",
-    "AttemptRecord",
     "Backoff",
     "Batch",
+    "BatchAttempt",
     "BatchEmbedder",
     "BatchEmbeddingError",
     "BatchFailure",

@@ -66,7 +66,7 @@ from course_lib.batching.inputs import check_inputs
 from course_lib.batching.pause import AsyncSleep, Clock, SharedPause
 from course_lib.batching.plan import Batch, plan_batches
 from course_lib.batching.report import (
-    AttemptRecord,
+    BatchAttempt,
     BatchEmbeddingError,
     BatchFailure,
     BatchReport,
@@ -264,7 +264,7 @@ class _Run:
         self.failures: list[BatchFailure] = []
         self.rate_limited = 0
         self.tokens = 0
-        self.timeline: list[AttemptRecord] = []
+        self.timeline: list[BatchAttempt] = []
         self.budget_wait_s = 0.0
         self.slots = asyncio.Semaphore(embedder.max_concurrency)
         self.pause = SharedPause(clock=embedder._clock, sleep=embedder._sleep)
@@ -343,7 +343,7 @@ class _Run:
             self.budget_wait_s += embedder._clock() - started
 
     def _log(self, batch: Batch, attempt: int, sent: float, outcome: str) -> None:
-        self.timeline.append(AttemptRecord(batch.number, attempt, sent, self._now(), outcome))
+        self.timeline.append(BatchAttempt(batch.number, attempt, sent, self._now(), outcome))
 
     async def _request(self, batch: Batch) -> Any:
         embedder = self.embedder

@@ -20,7 +20,7 @@ from course_lib.batching.plan import Batch
 from course_lib.batching.retry import status_of
 
 __all__ = [
-    "AttemptRecord",
+    "BatchAttempt",
     "BatchEmbeddingError",
     "BatchFailure",
     "BatchReport",
@@ -49,7 +49,7 @@ def _count(n: int, singular: str, plural: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
-class AttemptRecord:
+class BatchAttempt:
     """One request as the embedder saw it, in seconds since the run started.
 
     ``outcome`` is ``"ok"``, an HTTP status such as ``"429"``, or an error name (``"timeout"``).
@@ -107,7 +107,7 @@ class BatchReport:
     elapsed_s: float
     attempts_per_batch: tuple[int, ...]
     failures: tuple[BatchFailure, ...] = ()
-    timeline: tuple[AttemptRecord, ...] = ()
+    timeline: tuple[BatchAttempt, ...] = ()
     pauses: tuple[tuple[float, float], ...] = ()
     budget_wait_s: float = 0.0
 

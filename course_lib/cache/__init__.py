@@ -31,7 +31,7 @@ from course_lib.cache.response_cache import CacheRequest, CacheResult, CacheStat
 from course_lib.cache.semantic import SemanticCache, SemanticMatch, first_objection
 from course_lib.cache.single_flight import AsyncSingleFlight, SingleFlight
 from course_lib.cache.stores import CacheStoreError, MemoryTTLStore, RedisTTLStore, TTLStore
-from course_lib.cache.threshold import ThresholdPoint, choose_threshold, hit_curve
+from course_lib.cache.threshold import HitCurvePoint, choose_threshold, hit_curve
 from course_lib.cache.typo import TypoMatch, TypoTolerantCache, typo_distance
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "CacheStoreError",
     "CachedAnswer",
     "CorruptCacheValueError",
+    "HitCurvePoint",
     "MemoryTTLStore",
     "MinimalEditGuard",
     "RedisSingleFlight",
@@ -54,7 +55,6 @@ __all__ = [
     "SingleFlight",
     "TTLPolicy",
     "TTLStore",
-    "ThresholdPoint",
     "TypoMatch",
     "TypoTolerantCache",
     "UnreadableTextGuard",

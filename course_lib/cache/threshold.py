@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ThresholdPoint", "choose_threshold", "default_thresholds", "hit_curve"]
+__all__ = ["HitCurvePoint", "choose_threshold", "default_thresholds", "hit_curve"]
 
 
 @dataclass(frozen=True)
-class ThresholdPoint:
+class HitCurvePoint:
     """What a threshold does on a labelled set of pairs."""
 
     threshold: float
@@ -66,8 +66,8 @@ def hit_curve(
     similarities: Sequence[float] | np.ndarray,
     same_intent: Sequence[bool] | np.ndarray,
     thresholds: Sequence[float] | None = None,
-) -> list[ThresholdPoint]:
-    """One :class:`ThresholdPoint` per threshold (ascending).
+) -> list[HitCurvePoint]:
+    """One :class:`HitCurvePoint` per threshold (ascending).
 
     A similarity of ``-inf`` never hits: use it for pairs a guard refuses.
     """
@@ -87,12 +87,12 @@ def hit_curve(
     points = []
     for t in grid:
         hit = scores >= t
-        points.append(ThresholdPoint(float(t), int(hit.sum()), int((hit & labels).sum()),
+        points.append(HitCurvePoint(float(t), int(hit.sum()), int((hit & labels).sum()),
                                      positives))
     return points
 
 
-def choose_threshold(curve: Sequence[ThresholdPoint], *, beta: float = 0.5) -> ThresholdPoint:
+def choose_threshold(curve: Sequence[HitCurvePoint], *, beta: float = 0.5) -> HitCurvePoint:
     """The point with the highest F-beta; on a tie the lower threshold (more recall)."""
     if not curve:
         raise ValueError("the curve is empty")

@@ -37,7 +37,7 @@ from course_lib.fallback.exceptions import (
     FallbackError,
     StreamInterruptedError,
 )
-from course_lib.fallback.outcome import AttemptRecord, FallbackResult, usage_cost_usd
+from course_lib.fallback.outcome import FallbackResult, LinkAttempt, usage_cost_usd
 from course_lib.fallback.run import ChainRun, PlannedCall
 from course_lib.fallback.streaming import AsyncFallbackStream, FallbackStream, carries_output
 
@@ -46,7 +46,6 @@ __all__ = [
     "AllLinksFailedError",
     "AsyncFallbackClient",
     "AsyncFallbackStream",
-    "AttemptRecord",
     "BreakerState",
     "CallerCancelledError",
     "CancelSignal",
@@ -62,6 +61,7 @@ __all__ = [
     "FallbackResult",
     "FallbackStream",
     "FullJitterBackoff",
+    "LinkAttempt",
     "PlannedCall",
     "StreamInterruptedError",
     "carries_output",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from course_lib.fallback.outcome import AttemptRecord
+    from course_lib.fallback.outcome import LinkAttempt
 
 __all__ = [
     "AllLinksFailedError",
@@ -27,9 +27,9 @@ __all__ = [
 class FallbackError(Exception):
     """Base class: the chain gave up. ``attempts`` lists what it tried, in order."""
 
-    def __init__(self, message: str, attempts: Sequence[AttemptRecord] = ()) -> None:
+    def __init__(self, message: str, attempts: Sequence[LinkAttempt] = ()) -> None:
         super().__init__(message)
-        self.attempts: tuple[AttemptRecord, ...] = tuple(attempts)
+        self.attempts: tuple[LinkAttempt, ...] = tuple(attempts)
 
 
 class AllLinksFailedError(FallbackError):
@@ -59,7 +59,7 @@ class StreamInterruptedError(FallbackError):
     event as the lesson's SSE section suggests).
     """
 
-    def __init__(self, message: str, attempts: Sequence[AttemptRecord] = (), *, link: str,
+    def __init__(self, message: str, attempts: Sequence[LinkAttempt] = (), *, link: str,
                  model: str, text_received: str) -> None:
         super().__init__(message, attempts)
         self.link = link

@@ -16,13 +16,13 @@ from typing import Generic, Literal, TypeVar
 from course_lib.fallback.errors import Failure
 from course_lib.pricing import usage_cost_usd
 
-__all__ = ["AttemptRecord", "FallbackResult", "usage_cost_usd"]
+__all__ = ["FallbackResult", "LinkAttempt", "usage_cost_usd"]
 
 ResponseT = TypeVar("ResponseT")
 
 
 @dataclass(frozen=True)
-class AttemptRecord:
+class LinkAttempt:
     """One attempt on one link (``outcome="skipped"``: its circuit breaker was open, no request
     was sent). Times are seconds since the call started."""
 
@@ -50,7 +50,7 @@ class FallbackResult(Generic[ResponseT]):
     link: str
     model: str
     link_index: int
-    attempts: tuple[AttemptRecord, ...]
+    attempts: tuple[LinkAttempt, ...]
     latency_s: float
 
     @property

@@ -48,7 +48,7 @@ from course_lib.fallback.exceptions import (
     CallerCancelledError,
     DeadlineExceededError,
 )
-from course_lib.fallback.outcome import AttemptRecord, FallbackResult
+from course_lib.fallback.outcome import FallbackResult, LinkAttempt
 
 __all__ = ["ChainRun", "PlannedCall"]
 
@@ -92,11 +92,11 @@ class ChainRun(Generic[ResponseT]):
         self._clock = clock
         self._link_index = 0
         self._attempt = 0
-        self._attempts: list[AttemptRecord] = []
+        self._attempts: list[LinkAttempt] = []
         self._last_error: BaseException | None = None
 
     @property
-    def attempts(self) -> tuple[AttemptRecord, ...]:
+    def attempts(self) -> tuple[LinkAttempt, ...]:
         return tuple(self._attempts)
 
     def next_call(self) -> PlannedCall:
@@ -203,9 +203,9 @@ class ChainRun(Generic[ResponseT]):
 
     def _record(self, link: ChainLink, attempt: int,
                 outcome: Literal["ok", "failed", "skipped"], started_at: float,
-                failure: Failure | None = None) -> AttemptRecord:
+                failure: Failure | None = None) -> LinkAttempt:
         now = self._clock()
-        record = AttemptRecord(
+        record = LinkAttempt(
             link=link.label,
             model=link.model,
             attempt=attempt,

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from course_lib.fallback.exceptions import StreamInterruptedError
-from course_lib.fallback.outcome import AttemptRecord, usage_cost_usd
+from course_lib.fallback.outcome import LinkAttempt, usage_cost_usd
 
 __all__ = ["AsyncFallbackStream", "FallbackStream", "carries_output"]
 
@@ -48,7 +48,7 @@ class _CommittedStream:
         link: str,
         model: str,
         link_index: int,
-        attempts: Sequence[AttemptRecord],
+        attempts: Sequence[LinkAttempt],
         started_at: float,
         clock: Callable[[], float],
         on_broken: Callable[[], None],

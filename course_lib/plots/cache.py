@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_lib.cache.threshold import ThresholdPoint
+from course_lib.cache.threshold import HitCurvePoint
 from course_lib.plots.readable import LABEL_PT, legend_below
 
 __all__ = [
@@ -59,7 +59,7 @@ def plot_similarity_by_pair_kind(
 
 
 def plot_hit_decision_curves(
-    curves: Mapping[str, Sequence[ThresholdPoint]], *, chosen: ThresholdPoint | None = None,
+    curves: Mapping[str, Sequence[HitCurvePoint]], *, chosen: HitCurvePoint | None = None,
 ) -> Figure:
     """Precision (solid) and recall (dashed) of "serve a hit" against the threshold."""
     fig, ax = plt.subplots(figsize=(8, 4.4), layout="constrained")

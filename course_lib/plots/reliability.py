@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from course_lib.fallback.measure import LoadSummary
-from course_lib.fallback.outcome import AttemptRecord
+from course_lib.fallback.outcome import LinkAttempt
 from course_lib.plots.readable import LABEL_PT, legend_below
 
 __all__ = ["attempt_timeline", "backoff_spread", "fallback_comparison"]
@@ -54,7 +54,7 @@ def backoff_spread(draws: Mapping[int, Sequence[float]], ceilings: Mapping[int, 
     return fig
 
 
-def attempt_timeline(attempts: Sequence[AttemptRecord], *, time_unit: float = 1.0,
+def attempt_timeline(attempts: Sequence[LinkAttempt], *, time_unit: float = 1.0,
                      unit_label: str = "s", title: str = "One call through the chain"
                      ) -> Figure:
     """A Gantt chart of one call: each attempt as a bar (green ok, red failed, grey skipped)

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from course_lib.plots.readable import legend_below
-from course_lib.router.evaluation import RoutingReport, ThresholdPoint
+from course_lib.router.evaluation import RoutingReport, SweepPoint
 
 __all__ = ["routing_tradeoff_figure"]
 
@@ -37,10 +37,10 @@ def _share(name: str, value: float) -> float:
 
 
 def routing_tradeoff_figure(
-    sweep: Sequence[ThresholdPoint],
+    sweep: Sequence[SweepPoint],
     *,
     routers: Sequence[RoutingReport] = (),
-    operating_point: ThresholdPoint | None = None,
+    operating_point: SweepPoint | None = None,
     lesson_claim: float = 0.90,
     lesson_band: tuple[float, float] = (0.40, 0.80),
     title: str = "Routing: money saved against answer completeness (test split)",
@@ -53,7 +53,7 @@ def routing_tradeoff_figure(
     notebook shows it at the end of the cell.
     """
     if not sweep:
-        raise ValueError("sweep must hold at least one ThresholdPoint")
+        raise ValueError("sweep must hold at least one SweepPoint")
     lesson_claim = _share("lesson_claim", lesson_claim)
     low, high = (_share("lesson_band", value) for value in lesson_band)
     if low > high:

@@ -49,7 +49,7 @@ __all__ = [
     "LESSON_CONVERSATIONS_PER_MONTH",
     "ConversationShape",
     "RoutingReport",
-    "ThresholdPoint",
+    "SweepPoint",
     "answer_coverage",
     "evaluate_router",
     "format_reports",
@@ -254,7 +254,7 @@ def evaluate_router(
 
 
 @dataclass(frozen=True)
-class ThresholdPoint:
+class SweepPoint:
     """One point of a threshold sweep: the threshold and the routing it produces."""
 
     threshold: float
@@ -267,7 +267,7 @@ def sweep_thresholds(
     labels: Sequence[str],
     thresholds: Sequence[float] | np.ndarray,
     **report_options: object,
-) -> list[ThresholdPoint]:
+) -> list[SweepPoint]:
     """Score "strong model when score >= threshold" for each threshold: a trade-off curve."""
     values = np.asarray(scores, dtype=np.float64)
     if values.ndim != 1 or values.size != len(labels):
@@ -278,7 +278,7 @@ def sweep_thresholds(
             raise ValueError(f"thresholds must be finite numbers, got {threshold}")
         report = report_routing(f"{name} >= {threshold:.2f}", labels,
                                 values >= threshold, **report_options)  # type: ignore[arg-type]
-        points.append(ThresholdPoint(float(threshold), report))
+        points.append(SweepPoint(float(threshold), report))
     return points
 
 
