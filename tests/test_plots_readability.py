@@ -20,9 +20,8 @@ from matplotlib.figure import Figure
 
 from course_lib.cache.threshold import hit_curve
 from course_lib.cost_model import CalculatorSettings, calculator_figure, estimate
-from course_lib.fallback.errors import Failure, FailureKind
+from course_lib.fallback.failures import Failure, FailureKind, LinkAttempt
 from course_lib.fallback.measure import LoadSummary
-from course_lib.fallback.outcome import LinkAttempt
 from course_lib.plots import cache as cache_plots
 from course_lib.plots.breakdown import stacked_cost_figure
 from course_lib.plots.readable import MAX_WIDTH_IN, MIN_FONT_PT, legend_below

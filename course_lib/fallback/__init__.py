@@ -3,7 +3,8 @@
 The lesson's implementation 4 ("Fallback 机制") switches to ``gpt-4o-mini`` on any error of the
 primary. This package does what a production client needs instead, one concept per module:
 
-* :mod:`~.errors`: which errors to retry, which to fall back on, which to surface; Retry-After;
+* :mod:`~.classification`: which errors to retry, which to fall back on, which to surface;
+  Retry-After;
 * :mod:`~.backoff`: full-jitter exponential backoff, floored by Retry-After;
 * :mod:`~.deadline`: one time budget across every attempt and fallback;
 * :mod:`~.circuit_breaker`: stop calling a model that keeps failing; probe it later;
@@ -11,7 +12,8 @@ primary. This package does what a production client needs instead, one concept p
 * :mod:`~.run`: the decisions of one call, free of I/O (shared by the sync and async clients);
 * :mod:`~.client`: :class:`FallbackClient` and :class:`AsyncFallbackClient`;
 * :mod:`~.streaming`: streams fall back only before their first token;
-* :mod:`~.outcome` and :mod:`~.exceptions`: what a call returns, and what it raises;
+* :mod:`~.failures`: what an attempt's error means, and what the chain raises when it gives up;
+* :mod:`~.outcome`: what a call returns;
 * :mod:`~.measure`: success rate, who answered, p50/p95 and cost under faults.
 
 The lesson's own code is ported faithfully in :mod:`course_lib.lesson.fallback_client`.
@@ -20,24 +22,25 @@ The lesson's own code is ported faithfully in :mod:`course_lib.lesson.fallback_c
 from course_lib.fallback.backoff import FullJitterBackoff
 from course_lib.fallback.chain import ChainLink
 from course_lib.fallback.circuit_breaker import BreakerState, CircuitBreaker
-from course_lib.fallback.client import AsyncFallbackClient, CancelSignal, FallbackClient
-from course_lib.fallback.deadline import Deadline
-from course_lib.fallback.errors import (
+from course_lib.fallback.classification import (
     CONTEXT_LENGTH_EXCEEDED,
-    Failure,
-    FailureKind,
     classify,
     classify_status,
     retry_after_seconds,
 )
-from course_lib.fallback.exceptions import (
+from course_lib.fallback.client import AsyncFallbackClient, CancelSignal, FallbackClient
+from course_lib.fallback.deadline import Deadline
+from course_lib.fallback.failures import (
     AllLinksFailedError,
     CallerCancelledError,
     DeadlineExceededError,
+    Failure,
+    FailureKind,
     FallbackError,
+    LinkAttempt,
     StreamInterruptedError,
 )
-from course_lib.fallback.outcome import FallbackResult, LinkAttempt, usage_cost_usd
+from course_lib.fallback.outcome import FallbackResult
 from course_lib.fallback.run import ChainRun, PlannedCall
 from course_lib.fallback.streaming import AsyncFallbackStream, FallbackStream, carries_output
 
@@ -68,5 +71,4 @@ __all__ = [
     "classify",
     "classify_status",
     "retry_after_seconds",
-    "usage_cost_usd",
 ]

@@ -50,7 +50,7 @@ from course_lib.fallback.backoff import FullJitterBackoff
 from course_lib.fallback.chain import RESERVED_REQUEST_KEYS, ChainLink
 from course_lib.fallback.circuit_breaker import CircuitBreaker
 from course_lib.fallback.deadline import Deadline
-from course_lib.fallback.exceptions import CallerCancelledError
+from course_lib.fallback.failures import CallerCancelledError
 from course_lib.fallback.outcome import FallbackResult
 from course_lib.fallback.run import ChainRun, PlannedCall
 from course_lib.fallback.streaming import AsyncFallbackStream, FallbackStream, carries_output

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.fallback.outcome import usage_cost_usd
+from course_lib.pricing import usage_cost_usd
 
 __all__ = ["Answer", "CallOutcome", "LoadSummary", "replay", "summarize"]
 

@@ -11,35 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Generic, Literal, TypeVar
+from typing import Generic, TypeVar
 
-from course_lib.fallback.errors import Failure
+from course_lib.fallback.failures import Failure, LinkAttempt
 from course_lib.pricing import usage_cost_usd
 
-__all__ = ["FallbackResult", "LinkAttempt", "usage_cost_usd"]
+__all__ = ["FallbackResult"]
 
 ResponseT = TypeVar("ResponseT")
-
-
-@dataclass(frozen=True)
-class LinkAttempt:
-    """One attempt on one link (``outcome="skipped"``: its circuit breaker was open, no request
-    was sent). Times are seconds since the call started."""
-
-    link: str
-    model: str
-    attempt: int
-    outcome: Literal["ok", "failed", "skipped"]
-    started_s: float
-    duration_s: float = 0.0
-    failure: Failure | None = None
-    waited_after_s: float = 0.0
-
-    def describe(self) -> str:
-        what = {"ok": "ok", "skipped": "skipped (circuit open)"}.get(
-            self.outcome, self.failure.describe() if self.failure else "failed")
-        wait = f", then waited {self.waited_after_s * 1000:.0f} ms" if self.waited_after_s else ""
-        return f"{self.link} #{self.attempt}: {what}{wait}"
 
 
 @dataclass(frozen=True)

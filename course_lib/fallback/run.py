@@ -41,14 +41,17 @@ from typing import Any, Generic, Literal, TypeVar
 from course_lib.fallback.backoff import FullJitterBackoff
 from course_lib.fallback.chain import ChainLink
 from course_lib.fallback.circuit_breaker import CircuitBreaker
+from course_lib.fallback.classification import classify
 from course_lib.fallback.deadline import Deadline
-from course_lib.fallback.errors import Failure, FailureKind, classify
-from course_lib.fallback.exceptions import (
+from course_lib.fallback.failures import (
     AllLinksFailedError,
     CallerCancelledError,
     DeadlineExceededError,
+    Failure,
+    FailureKind,
+    LinkAttempt,
 )
-from course_lib.fallback.outcome import FallbackResult, LinkAttempt
+from course_lib.fallback.outcome import FallbackResult
 
 __all__ = ["ChainRun", "PlannedCall"]
 

@@ -22,8 +22,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from course_lib.fallback.exceptions import StreamInterruptedError
-from course_lib.fallback.outcome import LinkAttempt, usage_cost_usd
+from course_lib.fallback.failures import LinkAttempt, StreamInterruptedError
+from course_lib.pricing import usage_cost_usd
 
 __all__ = ["AsyncFallbackStream", "FallbackStream", "carries_output"]
 

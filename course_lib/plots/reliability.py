@@ -18,8 +18,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from course_lib.fallback.failures import LinkAttempt
 from course_lib.fallback.measure import LoadSummary
-from course_lib.fallback.outcome import LinkAttempt
 from course_lib.plots.readable import LABEL_PT, legend_below
 
 __all__ = ["attempt_timeline", "backoff_spread", "fallback_comparison"]

@@ -35,17 +35,18 @@ import email.utils
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 
 import openai
 
-from course_lib.fallback.exceptions import CallerCancelledError, FallbackError
+from course_lib.fallback.failures import (
+    CallerCancelledError,
+    Failure,
+    FailureKind,
+    FallbackError,
+)
 
 __all__ = [
     "CONTEXT_LENGTH_EXCEEDED",
-    "Failure",
-    "FailureKind",
     "classify",
     "classify_status",
     "retry_after_seconds",
@@ -54,34 +55,6 @@ __all__ = [
 CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 # 408 request timeout, 409 lock conflict, 429 rate limit: the provider asks us to come back.
 _RETRYABLE_4XX = frozenset({408, 409, 429})
-
-
-class FailureKind(StrEnum):
-    """What a failure means for the fallback chain."""
-
-    RETRYABLE = "retryable"
-    CONTEXT_TOO_LONG = "context_too_long"
-    NOT_RETRYABLE = "not_retryable"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One classified error: its kind, and what the provider said about it."""
-
-    kind: FailureKind
-    error_type: str
-    message: str
-    status: int | None = None
-    code: str | None = None
-    retry_after_s: float | None = None
-
-    def describe(self) -> str:
-        """A one-line summary, e.g. ``"429 rate_limit_exceeded (retryable, retry after 1.0 s)"``."""
-        head = " ".join(str(part) for part in (self.status, self.code) if part is not None)
-        head = head or self.error_type
-        after = "" if self.retry_after_s is None else f", retry after {self.retry_after_s:g} s"
-        return f"{head} ({self.kind.value}{after})"
 
 
 def classify_status(status: int, code: str | None = None) -> FailureKind:

@@ -1,4 +1,8 @@
-"""What the fallback chain raises when it cannot return an answer.
+"""The fallback chain's failure types: what one attempt's error means, and what the chain raises.
+
+An attempt that fails is classified (:mod:`~.classification`) into a :class:`Failure` of one
+:class:`FailureKind`, and recorded as a :class:`LinkAttempt`. When the chain cannot return an
+answer it raises one of the :class:`FallbackError` classes below, carrying those attempts.
 
 Errors that no link can fix (a 400, a 401) are *not* wrapped: the chain re-raises the
 provider's own exception (``openai.BadRequestError`` ...), so ``except`` clauses written for
@@ -10,18 +14,69 @@ Each carries ``attempts``, the record of what was tried.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from course_lib.fallback.outcome import LinkAttempt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
 
 __all__ = [
     "AllLinksFailedError",
     "CallerCancelledError",
     "DeadlineExceededError",
+    "Failure",
+    "FailureKind",
     "FallbackError",
+    "LinkAttempt",
     "StreamInterruptedError",
 ]
+
+
+class FailureKind(StrEnum):
+    """What a failure means for the fallback chain."""
+
+    RETRYABLE = "retryable"
+    CONTEXT_TOO_LONG = "context_too_long"
+    NOT_RETRYABLE = "not_retryable"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One classified error: its kind, and what the provider said about it."""
+
+    kind: FailureKind
+    error_type: str
+    message: str
+    status: int | None = None
+    code: str | None = None
+    retry_after_s: float | None = None
+
+    def describe(self) -> str:
+        """A one-line summary, e.g. ``"429 rate_limit_exceeded (retryable, retry after 1.0 s)"``."""
+        head = " ".join(str(part) for part in (self.status, self.code) if part is not None)
+        head = head or self.error_type
+        after = "" if self.retry_after_s is None else f", retry after {self.retry_after_s:g} s"
+        return f"{head} ({self.kind.value}{after})"
+
+
+@dataclass(frozen=True)
+class LinkAttempt:
+    """One attempt on one link (``outcome="skipped"``: its circuit breaker was open, no request
+    was sent). Times are seconds since the call started."""
+
+    link: str
+    model: str
+    attempt: int
+    outcome: Literal["ok", "failed", "skipped"]
+    started_s: float
+    duration_s: float = 0.0
+    failure: Failure | None = None
+    waited_after_s: float = 0.0
+
+    def describe(self) -> str:
+        what = {"ok": "ok", "skipped": "skipped (circuit open)"}.get(
+            self.outcome, self.failure.describe() if self.failure else "failed")
+        wait = f", then waited {self.waited_after_s * 1000:.0f} ms" if self.waited_after_s else ""
+        return f"{self.link} #{self.attempt}: {what}{wait}"
 
 
 class FallbackError(Exception):
