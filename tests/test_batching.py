@@ -30,21 +30,19 @@ from hypothesis import strategies as st
 
 from course_lib import sandbox
 from course_lib.batching import (
-    Backoff,
     BatchEmbedder,
     BatchEmbeddingError,
     EmbeddingInputError,
+    FullJitterBackoff,
     MeasuredCost,
     PlannedRequest,
     SharedPause,
     check_inputs,
     ideal_seconds,
     index_ranges,
-    is_retryable,
     measure_machine_cost,
     plan_batches,
     predict_seconds,
-    retry_after_seconds,
 )
 from course_lib.lesson.batch_embedder import (
     BatchFailedError,
@@ -196,7 +194,7 @@ class FakeBar:
 def embedder_for(fake: FakeEmbeddings, **kwargs: Any) -> BatchEmbedder:
     options: dict[str, Any] = dict(
         model=MODEL, count_tokens=lambda text: 2, progress=False, sleep=fake.clock.sleep,
-        clock=fake.clock, backoff=Backoff(0.5, 8.0, random.Random(0)))
+        clock=fake.clock, backoff=FullJitterBackoff(0.5, 8.0, rng=random.Random(0)))
     options.update(kwargs)
     return BatchEmbedder(FakeClient(fake), **options)
 
@@ -417,6 +415,17 @@ def test_retry_after_is_honoured_by_every_worker():
     assert result.report.pauses == ((0.0, 1.5),)
 
 
+def test_a_retry_after_over_the_cap_is_not_waited_for_the_embedder_backs_off():
+    """A 429 asking for an hour: the SDK's rule, backoff instead (base 0.5 s for attempt 1)."""
+    clock = FakeClock()
+    fake = FakeEmbeddings(clock, script={"text 0": [api_error(429, {"retry-after": "3600"}),
+                                                    "ok"]})
+    result = run(embedder_for(fake, max_inputs_per_request=1).embed_with_report(texts(1)))
+    assert result.report.rate_limited == 1
+    assert 0.0 <= result.report.paused_s <= 0.5
+    assert max(clock.sleeps, default=0.0) <= 0.5
+
+
 def test_server_errors_back_off_with_full_jitter():
     clock = FakeClock()
     fake = FakeEmbeddings(clock, script={"text 0": [500, 500, 500, "ok"]})
@@ -457,26 +466,6 @@ def test_report_counts_tokens_and_cost():
 
 
 # --------------------------------------------------------------------------- retry helpers
-
-
-def test_retry_after_headers_are_read_in_seconds():
-    assert retry_after_seconds(api_error(429, {"retry-after-ms": "250"})) == 0.25
-    assert retry_after_seconds(api_error(429, {"retry-after": "2"})) == 2.0
-    date = "Wed, 21 Oct 2015 07:28:30 GMT"  # 1445412510 in Unix time
-    assert retry_after_seconds(api_error(429, {"retry-after": date}), now=1445412500) == 10.0
-    assert retry_after_seconds(api_error(429, {"retry-after": "soon"})) is None
-    assert retry_after_seconds(api_error(429, {"retry-after": "3600"})) is None
-    assert retry_after_seconds(api_error(429)) is None
-
-
-def test_which_errors_are_retryable():
-    request = httpx2.Request("POST", URL)
-    assert is_retryable(api_error(429)) and is_retryable(api_error(500))
-    assert is_retryable(openai.APITimeoutError(request))
-    assert not is_retryable(api_error(400))
-    assert not is_retryable(api_error(500, {"x-should-retry": "false"}))
-    assert is_retryable(api_error(400, {"x-should-retry": "true"}))
-    assert not is_retryable(ValueError("a bug"))
 
 
 def test_a_shared_pause_is_extended_not_shortened_and_overlaps_count_once():
@@ -543,7 +532,7 @@ def test_on_the_sandbox_only_failed_batches_are_sent_again(sb):
     # so the sandbox's records say which batch every request was.
     inputs = [" ".join(["refund"] * (k + 1)) for k in range(12)]
     embedder = BatchEmbedder(sandbox_client(sb), max_inputs_per_request=1, progress=False,
-                             max_attempts=8, backoff=Backoff(0.0, 0.0))
+                             max_attempts=8, backoff=FullJitterBackoff(0.0, 0.0))
     result = asyncio.run(embedder.embed_with_report(inputs))
     sb.faults.clear()
     records = [r for r in sb.requests if r.endpoint == "embeddings"]

@@ -148,12 +148,12 @@ def test_attempt_timeline_draws_attempts_and_waits() -> None:
 
 
 def test_backoff_spread_marks_every_ceiling() -> None:
-    fig = reliability.backoff_spread({0: [0.1, 0.4], 1: [0.9]}, {0: 0.5, 1: 1.0})
+    fig = reliability.backoff_spread({1: [0.1, 0.4], 2: [0.9]}, {1: 0.5, 2: 1.0})
     collections = fig.axes[0].collections
     ceilings = [c.get_segments()[0][0][1] for c in collections if isinstance(c, LineCollection)]
     assert ceilings == [0.5, 1.0]
     plotted = [list(c.get_offsets()[:, 1]) for c in collections if isinstance(c, PathCollection)]
-    assert plotted == [[0.1, 0.4], [0.5], [0.9], [1.0]]  # each retry's draws, then its marker
+    assert plotted == [[0.1, 0.4], [0.5], [0.9], [1.0]]  # each attempt's draws, then its marker
     plt.close(fig)
 
 

@@ -11,8 +11,6 @@ import random
 import httpx2
 import openai
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from course_lib.fallback import (
     AllLinksFailedError,
@@ -21,10 +19,8 @@ from course_lib.fallback import (
     CircuitBreaker,
     Deadline,
     FailureKind,
-    FullJitterBackoff,
     classify,
     classify_status,
-    retry_after_seconds,
 )
 
 REQUEST = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
@@ -143,85 +139,6 @@ def test_retry_after_is_read_from_the_error_response() -> None:
     failure = classify(status_error(429, "rate_limit_exceeded", {"retry-after": "7"}))
     assert failure.retry_after_s == 7.0
     assert "retry after 7 s" in failure.describe()
-
-
-# --- Retry-After ------------------------------------------------------------------------------
-
-def test_retry_after_ms_wins_over_retry_after() -> None:
-    assert retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
-
-
-def test_retry_after_in_seconds_and_fractions() -> None:
-    assert retry_after_seconds({"retry-after": "2"}) == 2.0
-    assert retry_after_seconds({"retry-after": "0.25"}) == 0.25
-
-
-def test_retry_after_as_an_http_date_uses_the_injected_wall_clock() -> None:
-    # Wed, 21 Oct 2015 07:28:00 GMT is 1445412480 seconds after the epoch.
-    headers = {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}
-    assert retry_after_seconds(headers, now=lambda: 1445412480 - 30) == 30.0
-    assert retry_after_seconds(headers, now=lambda: 1445412480 + 30) == 0.0
-
-
-@pytest.mark.parametrize("headers", [None, {}, {"retry-after": "soon"}, {"retry-after": "-3"},
-                                     {"retry-after-ms": "nan"}])
-def test_unusable_retry_after_gives_none(headers) -> None:
-    assert retry_after_seconds(headers) is None
-
-
-# --- backoff ----------------------------------------------------------------------------------
-
-def test_full_jitter_ceiling_doubles_up_to_the_cap() -> None:
-    backoff = FullJitterBackoff(base_s=0.5, cap_s=3.0)
-    assert [backoff.ceiling(n) for n in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
-
-
-def test_full_jitter_draws_the_whole_wait_between_zero_and_the_ceiling() -> None:
-    high = FullJitterBackoff(base_s=0.5, cap_s=8.0, rng=ExtremeRandom(high=True))
-    low = FullJitterBackoff(base_s=0.5, cap_s=8.0, rng=ExtremeRandom(high=False))
-    assert [high.delay(n) for n in range(3)] == [0.5, 1.0, 2.0]
-    assert [low.delay(n) for n in range(3)] == [0.0, 0.0, 0.0]
-
-
-@given(retry=st.integers(0, 200), seed=st.integers(0, 2**32))
-def test_full_jitter_stays_within_bounds(retry: int, seed: int) -> None:
-    backoff = FullJitterBackoff(base_s=0.1, cap_s=5.0, rng=random.Random(seed))
-    delay = backoff.delay(retry)
-    assert delay is not None
-    assert 0.0 <= delay <= min(5.0, 0.1 * 2**retry)
-
-
-def test_full_jitter_spreads_clients_out() -> None:
-    backoff = FullJitterBackoff(base_s=1.0, cap_s=1.0, rng=random.Random(42))
-    draws = [backoff.delay(0) for _ in range(1000)]
-    # Uniform on [0, 1]: every tenth of the interval gets a share of the clients.
-    deciles = {min(int(d * 10), 9) for d in draws if d is not None}
-    assert deciles == set(range(10))
-
-
-def test_retry_after_is_a_floor_on_the_wait() -> None:
-    backoff = FullJitterBackoff(base_s=0.5, cap_s=8.0, rng=ExtremeRandom(high=False))
-    assert backoff.delay(0, retry_after_s=3.0) == 3.0
-    high = FullJitterBackoff(base_s=0.5, cap_s=8.0, rng=ExtremeRandom(high=True))
-    assert high.delay(4, retry_after_s=3.0) == 8.0  # the jittered draw was already longer
-
-
-def test_retry_after_beyond_the_cap_means_fall_back_instead_of_waiting() -> None:
-    backoff = FullJitterBackoff(max_retry_after_s=20.0)
-    assert backoff.delay(0, retry_after_s=20.0) is not None
-    assert backoff.delay(0, retry_after_s=21.0) is None
-
-
-@pytest.mark.parametrize("kwargs", [{"base_s": -1}, {"cap_s": float("inf")},
-                                    {"base_s": 2.0, "cap_s": 1.0}, {"max_retry_after_s": -1}])
-def test_backoff_rejects_bad_settings(kwargs) -> None:
-    with pytest.raises(ValueError, match="_s"):
-        FullJitterBackoff(**kwargs)
-
-
-def test_backoff_rejects_a_negative_retry_number() -> None:
-    with pytest.raises(ValueError, match="retry"):
-        FullJitterBackoff().delay(-1)
 
 
 # --- deadline ---------------------------------------------------------------------------------

@@ -90,8 +90,8 @@ FIGURES = {
         [2, 2, 116]),
     "05 routing trade-off": routing_figure,
     "06 backoff spread": lambda: backoff_spread(
-        {r: list(RNG.uniform(0, min(8, 0.5 * 2**r), 400)) for r in range(6)},
-        {r: min(8.0, 0.5 * 2**r) for r in range(6)}),
+        {n: list(RNG.uniform(0, min(8, 0.5 * 2 ** (n - 1)), 400)) for n in range(1, 7)},
+        {n: min(8.0, 0.5 * 2 ** (n - 1)) for n in range(1, 7)}),
     "06 one call's attempts": lambda: attempt_timeline(attempts(), unit_label="simulated s"),
     "06 clients compared": lambda: fallback_comparison(summaries(), latencies(),
                                                        unit_label="simulated s"),

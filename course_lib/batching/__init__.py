@@ -30,14 +30,13 @@ from course_lib.batching.report import (
     EmbeddingRun,
     index_ranges,
 )
-from course_lib.batching.retry import Backoff, is_retryable, retry_after_seconds
+from course_lib.retrying import FullJitterBackoff  # an embedder is built with one
 
 __all__ = [
     "MAX_INPUTS_PER_REQUEST",
     "MAX_INPUT_TOKENS",
     "MAX_TOKENS_PER_REQUEST",
     "AsyncEmbeddingClient",
-    "Backoff",
     "Batch",
     "BatchAttempt",
     "BatchEmbedder",
@@ -46,6 +45,7 @@ __all__ = [
     "BatchReport",
     "EmbeddingInputError",
     "EmbeddingRun",
+    "FullJitterBackoff",
     "InvalidInput",
     "MalformedResponseError",
     "MeasuredCost",
@@ -54,10 +54,8 @@ __all__ = [
     "check_inputs",
     "ideal_seconds",
     "index_ranges",
-    "is_retryable",
     "measure_machine_cost",
     "model_latency_s",
     "plan_batches",
     "predict_seconds",
-    "retry_after_seconds",
 ]

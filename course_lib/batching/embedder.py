@@ -72,8 +72,8 @@ from course_lib.batching.report import (
     BatchReport,
     EmbeddingRun,
 )
-from course_lib.batching.retry import Backoff, is_retryable, retry_after_seconds, status_of
 from course_lib.pricing import embedding_cost_usd
+from course_lib.retrying import FullJitterBackoff, is_retryable, retry_after_seconds, status_of
 from course_lib.tokens import UnknownModelError
 
 __all__ = [
@@ -157,7 +157,7 @@ class BatchEmbedder:
         max_input_tokens: int = MAX_INPUT_TOKENS,
         max_concurrency: int = 4,
         max_attempts: int = 5,
-        backoff: Backoff | None = None,
+        backoff: FullJitterBackoff | None = None,
         request_timeout_s: float | None = 60.0,
         dimensions: int | None = None,
         count_tokens: Callable[[str], int] | None = None,
@@ -188,7 +188,7 @@ class BatchEmbedder:
                 f"max_tokens_per_request ({self.max_tokens_per_request:,})")
         self.max_concurrency = _whole("max_concurrency", max_concurrency)
         self.max_attempts = _whole("max_attempts", max_attempts)
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or FullJitterBackoff()
         if request_timeout_s is not None and not (
                 isinstance(request_timeout_s, int | float) and 0 < request_timeout_s < math.inf):
             raise ValueError(f"request_timeout_s must be a positive number of seconds or None, "
@@ -326,7 +326,10 @@ class _Run:
                 self.failures.append(BatchFailure(batch, tuple(batch.indices), attempt, failure))
                 return
             if rate_limited:
-                wait = retry_after_seconds(failure)
+                # Every worker waits out a 429 (it is the whole key's limit); a Retry-After over
+                # the cap is not waited for, as the SDK does: back off without it.
+                asked = retry_after_seconds(failure.response.headers)  # type: ignore[union-attr]
+                wait = embedder.backoff.delay(attempt, asked)
                 self.pause.pause_for(wait if wait is not None else embedder.backoff.delay(attempt))
             else:
                 await embedder._sleep(embedder.backoff.delay(attempt))

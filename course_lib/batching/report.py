@@ -17,7 +17,7 @@ from decimal import Decimal
 import numpy as np
 
 from course_lib.batching.plan import Batch
-from course_lib.batching.retry import status_of
+from course_lib.retrying import status_of
 
 __all__ = [
     "BatchAttempt",

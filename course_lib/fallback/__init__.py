@@ -3,9 +3,9 @@
 The lesson's implementation 4 ("Fallback 机制") switches to ``gpt-4o-mini`` on any error of the
 primary. This package does what a production client needs instead, one concept per module:
 
-* :mod:`~.classification`: which errors to retry, which to fall back on, which to surface;
-  Retry-After;
-* :mod:`~.backoff`: full-jitter exponential backoff, floored by Retry-After;
+* :mod:`~.classification`: which errors to retry, which to fall back on, which to surface
+  (the retry rules and the backoff themselves are :mod:`course_lib.retrying`, shared with
+  batching and streaming);
 * :mod:`~.deadline`: one time budget across every attempt and fallback;
 * :mod:`~.circuit_breaker`: stop calling a model that keeps failing; probe it later;
 * :mod:`~.chain`: a link, with its model, attempts, per-attempt timeout and own request;
@@ -19,14 +19,12 @@ primary. This package does what a production client needs instead, one concept p
 The lesson's own code is ported faithfully in :mod:`course_lib.lesson.fallback_client`.
 """
 
-from course_lib.fallback.backoff import FullJitterBackoff
 from course_lib.fallback.chain import ChainLink
 from course_lib.fallback.circuit_breaker import BreakerState, CircuitBreaker
 from course_lib.fallback.classification import (
     CONTEXT_LENGTH_EXCEEDED,
     classify,
     classify_status,
-    retry_after_seconds,
 )
 from course_lib.fallback.client import AsyncFallbackClient, CancelSignal, FallbackClient
 from course_lib.fallback.deadline import Deadline
@@ -43,6 +41,7 @@ from course_lib.fallback.failures import (
 from course_lib.fallback.outcome import FallbackResult
 from course_lib.fallback.run import ChainRun, PlannedCall
 from course_lib.fallback.streaming import AsyncFallbackStream, FallbackStream, carries_output
+from course_lib.retrying import FullJitterBackoff  # a chain is built with one
 
 __all__ = [
     "CONTEXT_LENGTH_EXCEEDED",
@@ -70,5 +69,4 @@ __all__ = [
     "carries_output",
     "classify",
     "classify_status",
-    "retry_after_seconds",
 ]

@@ -24,17 +24,15 @@ just doubles the latency and blames two models for the caller's bug. 403 and 404
 model name or an access grant is wrong; a chain that quietly routes around them hides the
 misconfiguration for months, so they surface too.
 
-The retryable set is the same one openai-python retries by itself (408, 409, 429, >= 500, and
-connection errors): see ``openai._base_client.BaseClient._should_retry``.
+The retryable set, and how Retry-After is read, are the course's one retry vocabulary
+(:mod:`course_lib.retrying`), shared with the batch embedder and the streaming relay.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import openai
 
@@ -44,17 +42,15 @@ from course_lib.fallback.failures import (
     FailureKind,
     FallbackError,
 )
+from course_lib.retrying import is_retryable, is_retryable_status, retry_after_seconds
 
 __all__ = [
     "CONTEXT_LENGTH_EXCEEDED",
     "classify",
     "classify_status",
-    "retry_after_seconds",
 ]
 
 CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
-# 408 request timeout, 409 lock conflict, 429 rate limit: the provider asks us to come back.
-_RETRYABLE_4XX = frozenset({408, 409, 429})
 
 
 def classify_status(status: int, code: str | None = None) -> FailureKind:
@@ -65,40 +61,7 @@ def classify_status(status: int, code: str | None = None) -> FailureKind:
         raise ValueError(f"status {status} is not an error status (errors are 400-599)")
     if status == 400 and code == CONTEXT_LENGTH_EXCEEDED:
         return FailureKind.CONTEXT_TOO_LONG
-    if status in _RETRYABLE_4XX or status >= 500:
-        return FailureKind.RETRYABLE
-    return FailureKind.NOT_RETRYABLE
-
-
-def retry_after_seconds(
-    headers: Mapping[str, str] | None, *, now: Callable[[], float] = time.time
-) -> float | None:
-    """How long the server asked us to wait, from ``retry-after-ms`` or ``Retry-After``.
-
-    ``retry-after-ms`` (OpenAI's, in milliseconds) wins over ``Retry-After``, which may be
-    seconds or an HTTP date (``now`` is the wall clock that date is compared with). Returns
-    None when neither header is usable; a date in the past gives 0.
-    """
-    if headers is None:
-        return None
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            continue
-        if math.isfinite(value) and value >= 0:
-            return value / divisor
-    raw_date = headers.get("retry-after")
-    if raw_date is None:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(raw_date)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, parsed.timestamp() - now())
+    return FailureKind.RETRYABLE if is_retryable_status(status) else FailureKind.NOT_RETRYABLE
 
 
 def classify(error: BaseException, *, now: Callable[[], float] = time.time) -> Failure:
@@ -114,8 +77,11 @@ def classify(error: BaseException, *, now: Callable[[], float] = time.time) -> F
         return Failure(FailureKind.NOT_RETRYABLE, name, message)
     if isinstance(error, openai.APIStatusError):
         code = getattr(error, "code", None)
+        kind = classify_status(error.status_code, code)
+        if kind is not FailureKind.CONTEXT_TOO_LONG:
+            kind = FailureKind.RETRYABLE if is_retryable(error) else FailureKind.NOT_RETRYABLE
         return Failure(
-            classify_status(error.status_code, code),
+            kind,
             name,
             message,
             status=error.status_code,

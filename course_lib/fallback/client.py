@@ -46,7 +46,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from course_lib.fallback.backoff import FullJitterBackoff
 from course_lib.fallback.chain import RESERVED_REQUEST_KEYS, ChainLink
 from course_lib.fallback.circuit_breaker import CircuitBreaker
 from course_lib.fallback.deadline import Deadline
@@ -54,6 +53,7 @@ from course_lib.fallback.failures import CallerCancelledError
 from course_lib.fallback.outcome import FallbackResult
 from course_lib.fallback.run import ChainRun, PlannedCall
 from course_lib.fallback.streaming import AsyncFallbackStream, FallbackStream, carries_output
+from course_lib.retrying import FullJitterBackoff
 
 __all__ = ["AsyncFallbackClient", "CancelSignal", "FallbackClient"]
 

@@ -38,7 +38,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
-from course_lib.fallback.backoff import FullJitterBackoff
 from course_lib.fallback.chain import ChainLink
 from course_lib.fallback.circuit_breaker import CircuitBreaker
 from course_lib.fallback.classification import classify
@@ -52,6 +51,7 @@ from course_lib.fallback.failures import (
     LinkAttempt,
 )
 from course_lib.fallback.outcome import FallbackResult
+from course_lib.retrying import FullJitterBackoff
 
 __all__ = ["ChainRun", "PlannedCall"]
 
@@ -158,7 +158,7 @@ class ChainRun(Generic[ResponseT]):
         # A request that failed while the caller was cancelling failed *because* of it.
         self._raise_if_cancelled()
         if call.attempt < call.link.max_attempts:
-            wait = self._backoff.delay(call.attempt - 1, failure.retry_after_s)
+            wait = self._backoff.delay(call.attempt, failure.retry_after_s)
             if wait is not None and wait < self._deadline.remaining():
                 self._attempts[-1] = replace(record, waited_after_s=wait)
                 return wait

@@ -30,20 +30,22 @@ _WAIT_COLOUR = "#f4a261"
 
 def backoff_spread(draws: Mapping[int, Sequence[float]], ceilings: Mapping[int, float],
                    *, title: str = "Full-jitter backoff: where retries land") -> Figure:
-    """Each retry's sampled waits (dots) under its ceiling ``min(cap, base * 2**retry)``
-    (line), next to where every client would retry without jitter (crosses)."""
+    """The waits sampled after each failed attempt ``n`` (dots, keyed by ``n`` from 1) under
+    their ceiling ``min(cap, base * 2**(n - 1))`` (line), next to where every client would retry
+    without jitter (crosses)."""
     if not draws:
-        raise ValueError("backoff_spread needs draws for at least one retry number")
+        raise ValueError("backoff_spread needs draws for at least one attempt number")
     fig, ax = plt.subplots(figsize=(8, 4.4), layout="constrained")
     rng = np.random.default_rng(0)  # horizontal jitter of the dots, for legibility only
-    for retry, values in sorted(draws.items()):
-        xs = retry + rng.uniform(-0.25, 0.25, size=len(values))
+    for attempt, values in sorted(draws.items()):
+        xs = attempt + rng.uniform(-0.25, 0.25, size=len(values))
         ax.scatter(xs, values, s=4, alpha=0.25, color="#457b9d")
-        ax.hlines(ceilings[retry], retry - 0.35, retry + 0.35, color="black", linewidth=1.5)
-        ax.scatter([retry], [ceilings[retry]], marker="x", s=60, color="#e63946", zorder=3)
+        ax.hlines(ceilings[attempt], attempt - 0.35, attempt + 0.35, color="black",
+                  linewidth=1.5)
+        ax.scatter([attempt], [ceilings[attempt]], marker="x", s=60, color="#e63946", zorder=3)
     ax.set_xticks(sorted(draws))
-    ax.set_xlabel("retry number")
-    ax.set_ylabel("wait before the retry (s)")
+    ax.set_xlabel("failed attempt")
+    ax.set_ylabel("wait before the next attempt (s)")
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     legend_below(ax, [

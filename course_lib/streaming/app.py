@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import re
 import threading
 import time
@@ -65,6 +66,7 @@ from starlette.types import Receive, Scope, Send
 from course_lib import tokens
 from course_lib.http_edge import ApiError, error_response, http_exception, unexpected_error
 from course_lib.pricing import price_for
+from course_lib.retrying import retry_after_seconds
 from course_lib.streaming.billing import StreamBill, UsageRecorder, estimated_bill, exact_bill
 from course_lib.streaming.events import (
     HEARTBEAT,
@@ -217,16 +219,21 @@ def classify_upstream_error(exc: openai.APIError, *, stream_started: bool) -> Up
                                    "incomplete.")
         return UpstreamFailure(502, "upstream_unreachable", "The model could not be reached.")
     if isinstance(exc, openai.RateLimitError):
-        retry_after = exc.response.headers.get("retry-after")
         return UpstreamFailure(429, "upstream_rate_limited",
-                               "The model is rate-limited; retry later.", retry_after)
+                               "The model is rate-limited; retry later.", _retry_after(exc))
     if isinstance(exc, openai.APIStatusError):
         # An overloaded model is worth retrying later (503); anything else is a bad gateway.
         status = 503 if exc.status_code == 503 else 502
         return UpstreamFailure(status, "upstream_error",
-                               f"The model answered HTTP {exc.status_code}.",
-                               exc.response.headers.get("retry-after"))
+                               f"The model answered HTTP {exc.status_code}.", _retry_after(exc))
     return UpstreamFailure(502, "upstream_error", "The model's stream reported an error.")
+
+
+def _retry_after(exc: openai.APIStatusError) -> str | None:
+    """The model's requested wait, read by the course's one rule (``retry-after-ms`` included)
+    and passed on as HTTP's whole seconds, rounded up so the client never comes back early."""
+    seconds = retry_after_seconds(exc.response.headers)
+    return None if seconds is None else str(math.ceil(seconds))
 
 
 _INCOMPLETE = UpstreamFailure(502, "upstream_incomplete",
