@@ -76,7 +76,7 @@ def run(config: Config) -> list[Measurement]:
     usage = response.usage
     if usage is None:
         raise AssertionError("the sandbox reported no usage")
-    simulated_s = (profile.ttft_base_s + profile.ttft_per_prompt_token_s * usage.prompt_tokens
+    simulated_s = (profile.expected_ttft(usage.prompt_tokens)
                    + usage.completion_tokens / profile.tokens_per_second)
     simulated = Quantity(f"{MODEL} simulated at time scale 1 ({usage.completion_tokens} tokens)",
                          simulated_s, "s", reference="model")

@@ -54,7 +54,7 @@ def run(config: Config) -> list[Measurement]:
     totals = tuple(t.total_s for t in seen[False])
     if any(t.completion_tokens != answer_tokens for t in seen[True] + seen[False]):
         raise AssertionError(f"an answer was not {answer_tokens} tokens long")
-    ttft_model = profile.ttft_base_s + profile.ttft_per_prompt_token_s * prompt_tokens
+    ttft_model = profile.expected_ttft(prompt_tokens)
     predicted = ttft_model / (ttft_model + answer_tokens / profile.tokens_per_second)
 
     def profile_stream() -> str:

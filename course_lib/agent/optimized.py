@@ -57,6 +57,7 @@ from course_lib.fallback import (
 )
 from course_lib.router import STRONG_MODEL, WEAK_MODEL, RouteDecision, Router
 from course_lib.streaming import estimated_bill
+from course_lib.time_scale import check_time_scale
 from course_lib.tools import SupportTools
 from course_lib.tracker import CallCost, CostTracker
 from course_lib.traffic import TrafficEvent
@@ -187,16 +188,12 @@ class OptimizedAgent:
         self.levers = levers if levers is not None else Levers()
         if self.levers.model_routing and router is None:
             raise ValueError("model routing is on but no router was given")
-        if isinstance(time_scale, bool) or not isinstance(time_scale, int | float) or (
-            time_scale < 0
-        ):
-            raise ValueError(f"time_scale must be a number >= 0, got {time_scale!r}")
         self.client = client
         self.tools = tools
         self.tracker = tracker
         self.customers = customers
         self.router = router
-        self.time_scale = float(time_scale)
+        self.time_scale = check_time_scale(time_scale)
         self.settings = settings or ChainSettings()
         self.product = product or load_knowledge_base().product
         self.strong_model = strong_model

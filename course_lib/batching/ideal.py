@@ -33,6 +33,7 @@ from typing import Any
 
 from course_lib.batching.plan import Batch
 from course_lib.sandbox.profiles import ModelProfile
+from course_lib.time_scale import check_time_scale
 
 __all__ = [
     "MeasuredCost",
@@ -46,9 +47,9 @@ __all__ = [
 
 def model_latency_s(profile: ModelProfile, tokens: int, *, time_scale: float = 1.0) -> float:
     """The latency model's duration of one request of ``tokens`` tokens (jitter averages out)."""
-    if tokens < 0 or time_scale < 0:
-        raise ValueError(f"tokens and time_scale must be >= 0, got {tokens}, {time_scale}")
-    return (profile.ttft_base_s + profile.ttft_per_prompt_token_s * tokens) * time_scale
+    if tokens < 0:
+        raise ValueError(f"tokens must be >= 0, got {tokens}")
+    return profile.expected_ttft(tokens) * check_time_scale(time_scale)
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ Standalone: ``python -m course_lib.sandbox --port 8765``.
 from course_lib.sandbox.app import RequestRecord, SandboxState, create_app
 from course_lib.sandbox.faults import FAULT_KINDS, Fault, FaultInjector
 from course_lib.sandbox.profiles import MODEL_PROFILES, ModelProfile
-from course_lib.sandbox.server import SandboxHandle, default_time_scale, start
+from course_lib.sandbox.server import SandboxHandle, start
 from course_lib.sandbox.support_tools import SUPPORT_TOOL_DEFINITIONS
+from course_lib.time_scale import default_time_scale
 
 __all__ = [
     "FAULT_KINDS",

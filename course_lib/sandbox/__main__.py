@@ -6,7 +6,8 @@ import argparse
 import signal
 import threading
 
-from course_lib.sandbox.server import default_time_scale, start
+from course_lib.sandbox.server import start
+from course_lib.time_scale import check_time_scale, default_time_scale
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,9 +23,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be between 0 and 65535, got {args.port}")
-    time_scale = default_time_scale() if args.time_scale is None else args.time_scale
-    if time_scale < 0:
-        parser.error(f"--time-scale must be >= 0, got {time_scale}")
+    try:
+        time_scale = (default_time_scale() if args.time_scale is None
+                      else check_time_scale(args.time_scale, "--time-scale"))
+    except ValueError as error:
+        parser.error(str(error))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

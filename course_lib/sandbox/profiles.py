@@ -43,15 +43,19 @@ class ModelProfile:
     # Fraction of the per-token prompt cost still paid for tokens served from the prefix cache.
     cached_prompt_cost: float = 0.2
 
+    def expected_ttft(self, prompt_tokens: int, cached_tokens: int = 0) -> float:
+        """Seconds before the first token without jitter, at time scale 1: a fixed base plus a
+        cost per prompt token, of which a token served from the prefix cache pays only
+        ``cached_prompt_cost``."""
+        fresh = prompt_tokens - cached_tokens
+        return self.ttft_base_s + self.ttft_per_prompt_token_s * (
+            fresh + self.cached_prompt_cost * cached_tokens)
+
     def time_to_first_token(
         self, prompt_tokens: int, cached_tokens: int, rng: random.Random
     ) -> float:
-        """Seconds before the first token, at time scale 1."""
-        fresh = prompt_tokens - cached_tokens
-        base = self.ttft_base_s + self.ttft_per_prompt_token_s * (
-            fresh + self.cached_prompt_cost * cached_tokens
-        )
-        return base * self._jitter_factor(rng)
+        """Seconds before the first token of one request, jittered, at time scale 1."""
+        return self.expected_ttft(prompt_tokens, cached_tokens) * self._jitter_factor(rng)
 
     def seconds_per_token(self, rng: random.Random) -> float:
         """Seconds between output tokens, at time scale 1."""

@@ -8,25 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from course_lib.sandbox.app import RequestRecord, SandboxState, SimulatedStreamCut, create_app
 from course_lib.sandbox.faults import FaultInjector
 from course_lib.serving import BackgroundServer, ServerHandle
+from course_lib.time_scale import check_time_scale, default_time_scale
 
-__all__ = ["SandboxHandle", "default_time_scale", "start"]
-
-
-def default_time_scale() -> float:
-    """``COURSE_SANDBOX_TIME_SCALE`` if set (CI runs faster), else 1.0 (real-time latencies)."""
-    raw = os.environ.get("COURSE_SANDBOX_TIME_SCALE", "1.0")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"COURSE_SANDBOX_TIME_SCALE must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"COURSE_SANDBOX_TIME_SCALE must be >= 0, got {value}")
-    return value
+__all__ = ["SandboxHandle", "start"]
 
 
 class _HideSimulatedCuts(logging.Filter):
@@ -73,9 +61,7 @@ class SandboxHandle(ServerHandle):
 
     @time_scale.setter
     def time_scale(self, value: float) -> None:
-        if value < 0:
-            raise ValueError(f"time_scale must be >= 0, got {value}")
-        self.state.time_scale = float(value)
+        self.state.time_scale = check_time_scale(value)
 
     @property
     def requests(self) -> list[RequestRecord]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from course_lib.sandbox.caches import EmbeddingMemo, PrefixCache
 from course_lib.sandbox.faults import FaultInjector
+from course_lib.time_scale import check_time_scale
 
 __all__ = ["MAX_RECORDS", "RequestRecord", "SandboxState", "SimulatedStreamCut"]
 
@@ -77,8 +78,7 @@ class SandboxState:
     _sequence: itertools.count = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
-        if self.time_scale < 0:
-            raise ValueError(f"time_scale must be >= 0, got {self.time_scale}")
+        self.time_scale = check_time_scale(self.time_scale)
 
     def next_rng(self) -> random.Random:
         # Seeded per request number: one seed reproduces the same latency sequence.

@@ -19,6 +19,8 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from course_lib.time_scale import check_time_scale
+
 __all__ = ["Latency", "SimulatedLatency", "no_latency"]
 
 Latency = Callable[[], Awaitable[float]]
@@ -32,11 +34,11 @@ class SimulatedLatency:
     time_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        for label, value in (("ms", self.ms), ("time_scale", self.time_scale)):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(f"{label} must be a number, got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{label} must be a finite number >= 0, got {value!r}")
+        if isinstance(self.ms, bool) or not isinstance(self.ms, int | float):
+            raise TypeError(f"ms must be a number, got {self.ms!r}")
+        if not math.isfinite(self.ms) or self.ms < 0:
+            raise ValueError(f"ms must be a finite number >= 0, got {self.ms!r}")
+        check_time_scale(self.time_scale)
 
     @property
     def seconds(self) -> float:
