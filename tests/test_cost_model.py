@@ -13,10 +13,10 @@ from decimal import Decimal
 import matplotlib.pyplot as plt
 import pytest
 
+from course_lib.cost_calculator import CostCalculator
 from course_lib.cost_model import (
     CalculatorSettings,
     ConversationTokens,
-    CostCalculator,
     Traffic,
     cacheable_prefix_tokens,
     conversation_cost,
@@ -313,3 +313,16 @@ def test_breakdown_figure_refuses_bad_costs(costs) -> None:
 def test_breakdown_output_parts_must_exist() -> None:
     with pytest.raises(ValueError, match="not in costs"):
         cost_breakdown_figure({"a": 1.0}, title="t", output_parts=["answer"])
+
+
+def test_the_cost_model_is_pure_arithmetic_with_no_widget_or_plotting_import() -> None:
+    """A fresh interpreter imports it without ipywidgets, IPython or matplotlib."""
+    import subprocess
+    import sys
+
+    code = ("import sys, course_lib.cost_model\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'ipywidgets', 'IPython', 'matplotlib'}))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert shown == "[]"

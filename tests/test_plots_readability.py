@@ -19,7 +19,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_lib.cache.threshold import hit_curve
-from course_lib.cost_model import CalculatorSettings, calculator_figure, estimate
+from course_lib.cost_calculator import calculator_figure
+from course_lib.cost_model import CalculatorSettings, estimate
 from course_lib.fallback.failures import Failure, FailureKind, LinkAttempt
 from course_lib.fallback.measure import LoadSummary
 from course_lib.plots import cache as cache_plots
