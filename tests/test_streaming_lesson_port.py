@@ -19,7 +19,7 @@ from course_lib.lesson.stream_handler import (
     go_select,
 )
 from course_lib.streaming import read_sse, serve_app
-from course_lib.streaming.server import ServerHandle
+from course_lib.streaming.server import StreamServerHandle
 
 QUESTION = {"message": "How do I reset my password?"}
 MODEL = "gpt-4o"
@@ -52,7 +52,7 @@ def fresh_sandbox(sb) -> Iterator[None]:
 
 
 @contextmanager
-def lesson_server(sb, **options) -> Iterator[ServerHandle]:
+def lesson_server(sb, **options) -> Iterator[StreamServerHandle]:
     app = create_lesson_stream_app(
         lambda: openai.AsyncOpenAI(base_url=sb.base_url, api_key="test", max_retries=0),
         model=MODEL, **options)
@@ -60,7 +60,7 @@ def lesson_server(sb, **options) -> Iterator[ServerHandle]:
         yield server
 
 
-def post(server: ServerHandle, **kwargs):
+def post(server: StreamServerHandle, **kwargs):
     return asyncio.run(read_sse(server.url + "/chat/stream", **kwargs))
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from course_lib import tokens
 from course_lib.streaming import start_stream_server, stream_chat
-from course_lib.streaming.server import ServerHandle
+from course_lib.streaming.server import StreamServerHandle
 from course_lib.tracker import CostTracker
 
 MODEL = "gpt-4o"
@@ -68,14 +68,14 @@ class ScriptedClient:
 
 
 @contextmanager
-def server_for(client: ScriptedClient) -> Iterator[tuple[ServerHandle, CostTracker]]:
+def server_for(client: ScriptedClient) -> Iterator[tuple[StreamServerHandle, CostTracker]]:
     tracker = CostTracker()
     with start_stream_server(client=lambda: client, tracker=tracker, model=MODEL,
                              heartbeat_s=5.0) as server:
         yield server, tracker
 
 
-def ask(server: ServerHandle):
+def ask(server: StreamServerHandle):
     return asyncio.run(stream_chat(server.url, "How do I reset my password?"))
 
 

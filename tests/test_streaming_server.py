@@ -17,7 +17,7 @@ from course_lib.streaming import create_stream_app, start_stream_server, stream_
 from course_lib.streaming.app import MAX_OUTCOMES, StreamOutcome
 from course_lib.streaming.client import read_sse
 from course_lib.streaming.request import MAX_BODY_BYTES
-from course_lib.streaming.server import ServerHandle
+from course_lib.streaming.server import StreamServerHandle
 from course_lib.tokens import UnknownModelError
 from course_lib.tracker import CostTracker
 
@@ -46,7 +46,7 @@ def fresh_sandbox(sb: sandbox.SandboxHandle) -> Iterator[None]:
 
 
 @contextmanager
-def stream_server(sb: sandbox.SandboxHandle, **options) -> Iterator[tuple[ServerHandle,
+def stream_server(sb: sandbox.SandboxHandle, **options) -> Iterator[tuple[StreamServerHandle,
                                                                           CostTracker]]:
     tracker = CostTracker()
     options.setdefault("heartbeat_s", 5.0)
@@ -57,7 +57,7 @@ def stream_server(sb: sandbox.SandboxHandle, **options) -> Iterator[tuple[Server
         yield server, tracker
 
 
-def ask(server: ServerHandle, **kwargs):
+def ask(server: StreamServerHandle, **kwargs):
     return asyncio.run(stream_chat(server.url, QUESTION, **kwargs))
 
 

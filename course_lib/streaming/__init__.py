@@ -40,7 +40,7 @@ from course_lib.streaming.events import (
     decode_event,
     encode_event,
 )
-from course_lib.streaming.server import ServerHandle, serve_app, start_stream_server
+from course_lib.streaming.server import StreamServerHandle, serve_app, start_stream_server
 from course_lib.streaming.timing import CompletionTiming, time_completion, ttft_reduction
 
 __all__ = [
@@ -52,11 +52,11 @@ __all__ = [
     "ReceivedEvent",
     "SSEMessage",
     "SSEParser",
-    "ServerHandle",
     "StreamBill",
     "StreamEvent",
     "StreamOutcome",
     "StreamResult",
+    "StreamServerHandle",
     "StreamState",
     "TokenEvent",
     "UpstreamFailure",

@@ -18,10 +18,10 @@ from course_lib.serving import HOST, BackgroundServer
 from course_lib.serving import ServerHandle as BaseHandle
 from course_lib.streaming.app import StreamOutcome, StreamState, create_stream_app
 
-__all__ = ["HOST", "ServerHandle", "serve_app", "start_stream_server"]
+__all__ = ["HOST", "StreamServerHandle", "serve_app", "start_stream_server"]
 
 
-class ServerHandle(BaseHandle):
+class StreamServerHandle(BaseHandle):
     """A running server. Use as a context manager, or call :meth:`stop`."""
 
     def __init__(self, app: Any, server: BackgroundServer) -> None:
@@ -47,17 +47,17 @@ class ServerHandle(BaseHandle):
 
 
 def serve_app(app: ASGIApp, *, port: int = 0, log_level: str = "warning",
-              startup_timeout: float = 15.0) -> ServerHandle:
+              startup_timeout: float = 15.0) -> StreamServerHandle:
     """Serve ``app`` on ``127.0.0.1:port`` (0: any free port) and wait until it is up."""
     # lifespan "auto": apps that handle it (create_stream_app closes its model client there)
     # get their startup and shutdown; others are served without.
     server = BackgroundServer(app, port=port, name="streaming server", lifespan="auto",
                               log_level=log_level, startup_timeout=startup_timeout)
-    return ServerHandle(app, server)
+    return StreamServerHandle(app, server)
 
 
 def start_stream_server(*, port: int = 0, log_level: str = "warning",
-                        **app_options: Any) -> ServerHandle:
+                        **app_options: Any) -> StreamServerHandle:
     """Build :func:`~course_lib.streaming.app.create_stream_app` (``app_options`` go to it)
     and serve it; returns a handle with ``.url``, ``.state``, ``.outcomes`` and ``.stop()``."""
     return serve_app(create_stream_app(**app_options), port=port, log_level=log_level)

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from course_lib import sandbox
 from course_lib.streaming import start_stream_server
-from course_lib.streaming.server import ServerHandle
+from course_lib.streaming.server import StreamServerHandle
 from course_lib.tracker import CostTracker
 from tests.browser.lab import VIEWPORT, screenshot
 
@@ -40,7 +40,7 @@ def sb() -> Iterator[sandbox.SandboxHandle]:
 
 @contextmanager
 def stream_page(browser: Browser, sb: sandbox.SandboxHandle) -> Iterator[tuple[Page,
-                                                                                ServerHandle]]:
+                                                                                StreamServerHandle]]:
     with start_stream_server(
         client=lambda: openai.AsyncOpenAI(base_url=sb.base_url, api_key="test", max_retries=0),
         tracker=CostTracker(), heartbeat_s=0.05,
