@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal, localcontext
+from types import SimpleNamespace
 
 import pytest
 from openai.types import CompletionUsage
@@ -19,7 +20,7 @@ from openai.types.responses import ResponseUsage
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
 from course_lib import models
-from course_lib.fallback import usage_cost_usd as fallback_usage_cost_usd
+from course_lib.fallback import FallbackResult
 from course_lib.models import ModelEntry, Prices, Snapshot, UnknownModelError
 from course_lib.pricing import (
     PRICES,
@@ -195,7 +196,9 @@ def test_every_biller_reads_a_usage_report_the_same_way(form: str) -> None:
     assert usage_tokens(usage) == (2100, 300, 1024)
     assert usage_cost_usd(CHAT, usage) == CACHED_CALL_USD
     assert CostTracker().record_usage(CHAT, usage).cost_usd == CACHED_CALL_USD
-    assert fallback_usage_cost_usd(CHAT, usage) == CACHED_CALL_USD
+    answered = FallbackResult(response=SimpleNamespace(usage=usage), link=CHAT, model=CHAT,
+                              link_index=0, attempts=(), latency_s=0.0)
+    assert answered.cost_usd() == CACHED_CALL_USD
     bill = exact_bill(CHAT, usage)
     assert (bill.prompt_tokens, bill.completion_tokens, bill.cached_tokens) == (2100, 300, 1024)
     assert bill.cost_usd == CACHED_CALL_USD and not bill.estimated
