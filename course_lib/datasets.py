@@ -18,26 +18,25 @@ Every lesson needs something real to measure, so the package ships three small f
     Support queries labelled ``simple`` (an FAQ lookup) or ``complex`` (needs the strong model),
     with a fixed train/test split so every router is measured on the same held-out queries.
 
-Each record is validated on load and a broken file fails with an error naming the file, the line
-or id and the problem, instead of quietly skewing a measurement. The validation is written by hand
-because it is small and shows exactly what is checked; a schema library such as pydantic
-(``pydantic.dataclasses``) or ``jsonschema`` does the same job declaratively.
+The records are plain frozen dataclasses, built from the JSON by pydantic (``TypeAdapter``), so a
+typo in a field or an unknown category fails on load with pydantic's message naming the record and
+field. The rules that span records (unique ids and queries, links that go both ways, labels that
+agree) are properties of the shipped files, checked by ``tests/test_datasets.py``.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, NoReturn, get_args
+from typing import Any, Literal, get_args
+
+from pydantic import TypeAdapter
 
 __all__ = [
     "CATEGORIES",
@@ -57,12 +56,6 @@ __all__ = [
     "load_knowledge_base",
     "load_routing_queries",
     "load_semantic_pairs",
-    "parse_knowledge_base",
-    "parse_routing_queries",
-    "parse_semantic_pairs",
-    "read_knowledge_base",
-    "read_routing_queries",
-    "read_semantic_pairs",
 ]
 
 Category = Literal[
@@ -90,9 +83,6 @@ KNOWLEDGE_BASE_FILE = "knowledge_base.json"
 SEMANTIC_PAIRS_FILE = "semantic_pairs.jsonl"
 ROUTING_QUERIES_FILE = "routing_queries.jsonl"
 
-PARAPHRASES_PER_ENTRY = (3, 5)
-_ENTRY_ID = re.compile(r"kb-\d{3,}")
-_QUERY_ID = re.compile(r"rq-\d{3,}")
 
 
 # --------------------------------------------------------------------------- records
@@ -226,328 +216,7 @@ class RoutingQuery:
     note: str | None = None
 
 
-# --------------------------------------------------------------------------- validation
-
-
-class _Fields:
-    """Typed access to one raw JSON object, turning every problem into a located ValueError."""
-
-    def __init__(self, raw: Any, *, source: str, where: str, allowed: frozenset[str]) -> None:
-        self.source = source
-        self.where = where
-        if not isinstance(raw, dict):
-            self.fail(f"expected a JSON object, got {type(raw).__name__}")
-        unknown = sorted(set(raw) - allowed)
-        if unknown:
-            self.fail(f"unknown field(s) {', '.join(map(repr, unknown))}")
-        self.raw: dict[str, Any] = raw
-
-    def fail(self, problem: str) -> NoReturn:
-        raise ValueError(f"{self.source}: {self.where}: {problem}")
-
-    def value(self, name: str) -> Any:
-        if name not in self.raw:
-            self.fail(f"missing field {name!r}")
-        return self.raw[name]
-
-    def text(self, name: str) -> str:
-        value = self.value(name)
-        if not isinstance(value, str):
-            self.fail(f"field {name!r} must be a string, got {type(value).__name__}")
-        if not value.strip():
-            self.fail(f"field {name!r} is empty")
-        return value
-
-    def optional_text(self, name: str) -> str | None:
-        return None if self.raw.get(name) is None else self.text(name)
-
-    def texts(self, name: str, *, at_least: int, at_most: int | None = None) -> tuple[str, ...]:
-        value = self.value(name)
-        if not isinstance(value, list):
-            self.fail(f"field {name!r} must be a list of strings, got {type(value).__name__}")
-        if len(value) < at_least or (at_most is not None and len(value) > at_most):
-            bounds = f"{at_least} to {at_most}" if at_most is not None else f"at least {at_least}"
-            self.fail(f"field {name!r} needs {bounds} items, got {len(value)}")
-        for index, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                self.fail(f"field {name!r} item {index} must be a non-empty string")
-        if len(set(value)) != len(value):
-            self.fail(f"field {name!r} repeats an item")
-        return tuple(value)
-
-    def choice(self, name: str, allowed: tuple[str, ...]) -> Any:
-        value = self.value(name)
-        if value not in allowed:
-            expected = ", ".join(map(repr, allowed))
-            self.fail(f"field {name!r} must be one of {expected}, got {value!r}")
-        return value
-
-    def integer(self, name: str, *, minimum: int) -> int:
-        value = self.value(name)
-        # bool is a subclass of int in Python; `"turns": true` is a data error, not 1.
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"field {name!r} must be an integer, got {value!r}")
-        if value < minimum:
-            self.fail(f"field {name!r} must be at least {minimum}, got {value}")
-        return value
-
-    def boolean(self, name: str) -> bool:
-        value = self.value(name)
-        if not isinstance(value, bool):
-            self.fail(f"field {name!r} must be true or false, got {value!r}")
-        return value
-
-    def iso_date(self, name: str) -> date:
-        value = self.text(name)
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"field {name!r} must be a date like 2026-03-01, got {value!r}")
-
-    def identifier(self, name: str, pattern: re.Pattern[str], example: str) -> str:
-        value = self.text(name)
-        if not pattern.fullmatch(value):
-            self.fail(f"field {name!r} must look like {example!r}, got {value!r}")
-        return value
-
-
-def _json_lines(text: str, source: str) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed object) for every non-blank line of a JSON Lines text."""
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield line_number, json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{source}: line {line_number}: invalid JSON ({error.msg})") from None
-
-
-def _line_where(line_number: int, raw: Any, id_field: str | None = None) -> str:
-    """'line 7' or, when the record carries a usable id, 'line 7 (rq-007)'."""
-    if id_field and isinstance(raw, dict) and isinstance(raw.get(id_field), str):
-        return f"line {line_number} ({raw[id_field]})"
-    return f"line {line_number}"
-
-
-def _same_text_key(text: str) -> str:
-    """Normalise for duplicate detection: case and spacing differences do not make a new query."""
-    return " ".join(text.casefold().split())
-
-
-# --------------------------------------------------------------------------- knowledge base
-
-_KB_TOP_FIELDS = frozenset({"product", "entries"})
-_PRODUCT_FIELDS = frozenset({"name", "tagline", "plans"})
-_PLAN_FIELDS = frozenset({"name", "price_usd_per_user_month", "summary"})
-_ENTRY_FIELDS = frozenset({
-    "id", "category", "kind", "question", "paraphrases", "answer_brief", "answer_full",
-    "keywords", "complexity", "updated", "version", "related",
-})
-
-
-def _parse_plan(raw: Any, source: str, index: int) -> Plan:
-    fields = _Fields(raw, source=source, where=f"product.plans[{index}]", allowed=_PLAN_FIELDS)
-    name = fields.text("name")
-    fields.where = f"plan {name!r}"
-    price = fields.value("price_usd_per_user_month")
-    if price is not None:
-        if isinstance(price, bool) or not isinstance(price, int | Decimal):
-            fields.fail(f"price_usd_per_user_month must be a number or null, got {price!r}")
-        price = Decimal(price)
-        if price < 0:
-            fields.fail(f"price_usd_per_user_month must not be negative, got {price}")
-    return Plan(name=name, price_usd_per_user_month=price, summary=fields.text("summary"))
-
-
-def _parse_product(raw: Any, source: str) -> Product:
-    fields = _Fields(raw, source=source, where="product", allowed=_PRODUCT_FIELDS)
-    raw_plans = fields.value("plans")
-    if not isinstance(raw_plans, list) or not raw_plans:
-        fields.fail("field 'plans' must be a non-empty list")
-    plans = tuple(_parse_plan(item, source, index) for index, item in enumerate(raw_plans))
-    names = [plan.name for plan in plans]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        fields.fail(f"duplicate plan name(s) {', '.join(map(repr, duplicates))}")
-    return Product(name=fields.text("name"), tagline=fields.text("tagline"), plans=plans)
-
-
-def _parse_entry(raw: Any, source: str, index: int) -> KnowledgeBaseEntry:
-    where = f"entries[{index}]"
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-        where += f" ({raw['id']})"
-    fields = _Fields(raw, source=source, where=where, allowed=_ENTRY_FIELDS)
-    question = fields.text("question")
-    paraphrases = fields.texts("paraphrases", at_least=PARAPHRASES_PER_ENTRY[0],
-                               at_most=PARAPHRASES_PER_ENTRY[1])
-    if question in paraphrases:
-        fields.fail("a paraphrase repeats the question itself")
-    return KnowledgeBaseEntry(
-        id=fields.identifier("id", _ENTRY_ID, "kb-001"),
-        category=fields.choice("category", CATEGORIES),
-        kind=fields.choice("kind", ENTRY_KINDS),
-        question=question,
-        paraphrases=paraphrases,
-        answer_brief=fields.text("answer_brief"),
-        answer_full=fields.text("answer_full"),
-        keywords=fields.texts("keywords", at_least=1),
-        complexity=fields.choice("complexity", COMPLEXITIES),
-        updated=fields.iso_date("updated"),
-        version=fields.integer("version", minimum=1),
-        related=_related_ids(fields),
-    )
-
-
-def _related_ids(fields: _Fields) -> tuple[str, ...]:
-    if "related" not in fields.raw:
-        return ()
-    related = fields.texts("related", at_least=0)
-    for target in related:
-        if not _ENTRY_ID.fullmatch(target):
-            fields.fail(f"field 'related' must list ids like 'kb-001', got {target!r}")
-    if fields.raw.get("id") in related:
-        fields.fail("field 'related' links the entry to itself")
-    return related
-
-
-def _check_links(entries: list[KnowledgeBaseEntry], source: str) -> None:
-    """Every link names an entry, and goes both ways (a one-sided edit is a data error)."""
-    index = {entry.id: position for position, entry in enumerate(entries)}
-    for position, entry in enumerate(entries):
-        for target in entry.related:
-            where = f"{source}: entries[{position}] ({entry.id})"
-            if target not in index:
-                raise ValueError(f"{where}: field 'related' names {target!r}, which is not an "
-                                 "entry")
-            if entry.id not in entries[index[target]].related:
-                raise ValueError(f"{where}: links to {target!r}, but {target!r} does not link "
-                                 f"back; related articles go both ways")
-
-
-def parse_knowledge_base(text: str, source: str = KNOWLEDGE_BASE_FILE) -> KnowledgeBase:
-    """Parse and validate a knowledge-base JSON document; ValueError names the first problem."""
-    try:
-        # Prices are money: parse JSON numbers as Decimal so 8.5 stays exactly 8.5.
-        raw = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{source}: invalid JSON at line {error.lineno}, column {error.colno} ({error.msg})"
-        ) from None
-    top = _Fields(raw, source=source, where="top level", allowed=_KB_TOP_FIELDS)
-    product = _parse_product(top.value("product"), source)
-    raw_entries = top.value("entries")
-    if not isinstance(raw_entries, list) or not raw_entries:
-        top.fail("field 'entries' must be a non-empty list")
-    entries: list[KnowledgeBaseEntry] = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(raw_entries):
-        entry = _parse_entry(item, source, index)
-        if entry.id in seen:
-            raise ValueError(
-                f"{source}: entries[{index}]: duplicate id {entry.id!r} "
-                f"(first used by entries[{seen[entry.id]}])"
-            )
-        seen[entry.id] = index
-        entries.append(entry)
-    _check_links(entries, source)
-    return KnowledgeBase(product=product, entries=tuple(entries))
-
-
-# --------------------------------------------------------------------------- semantic pairs
-
-_PAIR_FIELDS = frozenset({"a", "b", "same_intent", "kind", "lang"})
-
-
-def parse_semantic_pairs(text: str, source: str = SEMANTIC_PAIRS_FILE) -> tuple[QueryPair, ...]:
-    """Parse and validate semantic-cache query pairs (JSON Lines), in file order.
-
-    Besides the schema, two rules keep the labels honest: only ``paraphrase`` pairs may have the
-    same intent, and a pair may appear once, in either order.
-    """
-    pairs: list[QueryPair] = []
-    first_line: dict[frozenset[str], int] = {}
-    for line_number, raw in _json_lines(text, source):
-        fields = _Fields(raw, source=source, where=_line_where(line_number, raw),
-                         allowed=_PAIR_FIELDS)
-        pair = QueryPair(
-            a=fields.text("a"),
-            b=fields.text("b"),
-            same_intent=fields.boolean("same_intent"),
-            kind=fields.choice("kind", PAIR_KINDS),
-            lang=fields.choice("lang", PAIR_LANGS),
-        )
-        if pair.same_intent != (pair.kind == "paraphrase"):
-            fields.fail(
-                f"kind {pair.kind!r} contradicts same_intent={str(pair.same_intent).lower()} "
-                "(only paraphrases share an intent)"
-            )
-        key = frozenset({_same_text_key(pair.a), _same_text_key(pair.b)})
-        if len(key) == 1:
-            fields.fail("'a' and 'b' are the same query")
-        if key in first_line:
-            fields.fail(f"duplicate pair (first seen on line {first_line[key]})")
-        first_line[key] = line_number
-        pairs.append(pair)
-    if not pairs:
-        raise ValueError(f"{source}: no pairs")
-    return tuple(pairs)
-
-
-# --------------------------------------------------------------------------- routing queries
-
-_QUERY_FIELDS = frozenset({"id", "query", "label", "lang", "turns", "split", "note"})
-
-
-def parse_routing_queries(
-    text: str, source: str = ROUTING_QUERIES_FILE
-) -> tuple[RoutingQuery, ...]:
-    """Parse and validate labelled routing queries (JSON Lines), in file order.
-
-    Ids must be unique, and so must the queries: the same query in train and test would let a
-    router score well by memorising.
-    """
-    queries: list[RoutingQuery] = []
-    id_line: dict[str, int] = {}
-    query_line: dict[str, int] = {}
-    for line_number, raw in _json_lines(text, source):
-        fields = _Fields(raw, source=source, where=_line_where(line_number, raw, "id"),
-                         allowed=_QUERY_FIELDS)
-        query = RoutingQuery(
-            id=fields.identifier("id", _QUERY_ID, "rq-001"),
-            query=fields.text("query"),
-            label=fields.choice("label", ROUTE_LABELS),
-            lang=fields.choice("lang", ROUTE_LANGS),
-            turns=fields.integer("turns", minimum=1),
-            split=fields.choice("split", SPLITS),
-            note=fields.optional_text("note"),
-        )
-        if query.id in id_line:
-            fields.fail(f"duplicate id {query.id!r} (first used on line {id_line[query.id]})")
-        key = _same_text_key(query.query)
-        if key in query_line:
-            fields.fail(f"duplicate query (first seen on line {query_line[key]})")
-        id_line[query.id] = query_line[key] = line_number
-        queries.append(query)
-    if not queries:
-        raise ValueError(f"{source}: no queries")
-    return tuple(queries)
-
-
-# --------------------------------------------------------------------------- files
-
-def read_knowledge_base(path: str | os.PathLike[str]) -> KnowledgeBase:
-    """Load a knowledge base from any file, e.g. your own product's, with the same validation."""
-    return parse_knowledge_base(Path(path).read_text(encoding="utf-8"), source=os.fspath(path))
-
-
-def read_semantic_pairs(path: str | os.PathLike[str]) -> list[QueryPair]:
-    """Load query pairs from any JSON Lines file, with the same validation as the shipped one."""
-    return list(parse_semantic_pairs(Path(path).read_text(encoding="utf-8"), os.fspath(path)))
-
-
-def read_routing_queries(path: str | os.PathLike[str]) -> list[RoutingQuery]:
-    """Load routing queries from any JSON Lines file, with the same validation."""
-    return list(parse_routing_queries(Path(path).read_text(encoding="utf-8"), os.fspath(path)))
+# --------------------------------------------------------------------------- loading
 
 
 def _shipped_text(name: str) -> str:
@@ -556,20 +225,30 @@ def _shipped_text(name: str) -> str:
     return resources.files("course_lib").joinpath("data", name).read_text(encoding="utf-8")
 
 
+def _json_lines(name: str) -> list[Any]:
+    return [json.loads(line) for line in _shipped_text(name).splitlines() if line.strip()]
+
+
 @functools.lru_cache(maxsize=1)
 def load_knowledge_base() -> KnowledgeBase:
     """Kitewing's knowledge base, parsed once per process (it is immutable, so sharing is safe)."""
-    return parse_knowledge_base(_shipped_text(KNOWLEDGE_BASE_FILE), KNOWLEDGE_BASE_FILE)
+    # Prices are money: parse JSON numbers as Decimal so 8.5 stays exactly 8.5.
+    raw = json.loads(_shipped_text(KNOWLEDGE_BASE_FILE), parse_float=Decimal)
+    return KnowledgeBase(
+        product=TypeAdapter(Product).validate_python(raw["product"]),
+        entries=TypeAdapter(tuple[KnowledgeBaseEntry, ...]).validate_python(raw["entries"]),
+    )
 
 
 @functools.lru_cache(maxsize=1)
 def _shipped_semantic_pairs() -> tuple[QueryPair, ...]:
-    return parse_semantic_pairs(_shipped_text(SEMANTIC_PAIRS_FILE), SEMANTIC_PAIRS_FILE)
+    return TypeAdapter(tuple[QueryPair, ...]).validate_python(_json_lines(SEMANTIC_PAIRS_FILE))
 
 
 @functools.lru_cache(maxsize=1)
 def _shipped_routing_queries() -> tuple[RoutingQuery, ...]:
-    return parse_routing_queries(_shipped_text(ROUTING_QUERIES_FILE), ROUTING_QUERIES_FILE)
+    return TypeAdapter(tuple[RoutingQuery, ...]).validate_python(
+        _json_lines(ROUTING_QUERIES_FILE))
 
 
 def load_semantic_pairs() -> list[QueryPair]:

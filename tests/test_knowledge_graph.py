@@ -7,10 +7,8 @@ shipped graph's shape is asserted; the sandbox is asked over real HTTP.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import itertools
-from pathlib import Path
 from typing import Any
 
 import openai
@@ -18,10 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.datasets import KnowledgeBaseEntry, load_knowledge_base, read_knowledge_base
+from course_lib.datasets import KnowledgeBaseEntry, load_knowledge_base
 from course_lib.knowledge_graph import KnowledgeGraph, default_graph
 from course_lib.sandbox.answers import compose_answer, related_answers
-from tests.test_datasets import VALID_KB, write_kb
 
 # --------------------------------------------------------------------------- the shipped links
 
@@ -145,38 +142,6 @@ def test_bfs_and_shortest_paths_agree_with_floyd_warshall(links: Any, depth: Any
             assert path is not None and path[0] == start and path[-1] == goal
             assert len(path) - 1 == d[start, goal]
             assert all(b in links[a] for a, b in itertools.pairwise(path))
-
-
-# --------------------------------------------------------------------------- loading the links
-
-
-@pytest.mark.parametrize(("related", "expected"), [
-    ({"kb-001": ["kb-002"]}, r"\(kb-001\): links to 'kb-002', but 'kb-002' does not link back"),
-    ({"kb-001": ["kb-404"]}, r"\(kb-001\): field 'related' names 'kb-404', which is not an entry"),
-    ({"kb-001": ["kb-001"]}, r"\(kb-001\): field 'related' links the entry to itself"),
-    ({"kb-001": ["article 2"]}, r"field 'related' must list ids like 'kb-001', got 'article 2'"),
-    ({"kb-001": ["kb-002", "kb-002"]}, r"field 'related' repeats an item"),
-])
-def test_bad_links_are_rejected_with_location(tmp_path: Path, related: dict[str, list[str]],
-                                              expected: str) -> None:
-    document = copy.deepcopy(VALID_KB)
-    for entry in document["entries"]:
-        if entry["id"] in related:
-            entry["related"] = related[entry["id"]]
-    path = write_kb(tmp_path / "kb.json", document)
-    with pytest.raises(ValueError, match=expected) as error:
-        read_knowledge_base(path)
-    assert str(error.value).startswith(str(path))
-
-
-def test_links_are_optional_and_load_both_ways(tmp_path: Path) -> None:
-    assert read_knowledge_base(write_kb(tmp_path / "none.json", VALID_KB)).by_id(
-        "kb-001").related == ()
-    document = copy.deepcopy(VALID_KB)
-    document["entries"][0]["related"] = ["kb-002"]
-    document["entries"][1]["related"] = ["kb-001"]
-    kb = read_knowledge_base(write_kb(tmp_path / "linked.json", document))
-    assert kb.by_id("kb-002").related == ("kb-001",)
 
 
 # --------------------------------------------------------------------------- the sandbox
