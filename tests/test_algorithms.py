@@ -679,3 +679,18 @@ def test_lesson_limiter_silently_refuses_everything_with_max_zero():
     """The trap the validation prevents: the lesson's limiter accepts 0 and denies every call."""
     limiter = LessonSlidingWindowLimiter(0, 60.0, clock=FakeClock())
     assert not any(limiter.allow() for _ in range(10))
+
+
+def test_lesson_limiter_filters_its_log_in_place_like_go():
+    """Go's ``valid := s.requests[:0]`` reuses the slice: the port keeps one list, survivors
+    first."""
+    clock = FakeClock()
+    limiter = LessonSlidingWindowLimiter(10, 60.0, clock=clock)
+    log = limiter.requests
+    for at in (0.0, 1.0, 2.0):
+        clock.now = at
+        assert limiter.allow()
+    clock.now = 61.5  # 0.0 and 1.0 have left the window (cutoff 1.5); 2.0 has not
+    assert limiter.allow()
+    assert limiter.requests is log
+    assert log == [2.0, 61.5]
