@@ -27,6 +27,7 @@ from course_lib.algorithms import (
     closest_match,
     edit_distance,
     find_cycle,
+    kahn_order,
     lcs_length,
     lcs_length_bitparallel,
     lcs_length_textbook,
@@ -367,6 +368,37 @@ def test_topological_sort_agrees_with_graphlib(graph: tuple[int, list[tuple[int,
     else:
         assert order is not None
         assert respects_edges(order, n, edges)
+
+
+def reachable(n: int, edges: list[tuple[int, int]]) -> list[set[int]]:
+    """Brute force: reach[u] = every node a path of one or more edges leads to from u."""
+    reach = [{v for a, v in edges if a == u} for u in range(n)]
+    changed = True
+    while changed:
+        changed = False
+        for u in range(n):
+            more = set().union(*(reach[v] for v in reach[u])) - reach[u]
+            if more:
+                reach[u] |= more
+                changed = True
+    return reach
+
+
+@PROPERTY
+@given(graph=st.one_of(graphs(), dags()))
+def test_kahn_stops_short_of_exactly_the_nodes_on_or_behind_a_cycle(
+    graph: tuple[int, list[tuple[int, int]]],
+):
+    """Left out: every node a cycle reaches (its own nodes included); the rest, in a valid order."""
+    n, edges = graph
+    order = kahn_order(n, edges)
+    reach = reachable(n, edges)
+    on_cycles = {u for u in range(n) if u in reach[u]}
+    stuck = on_cycles | {v for u in on_cycles for v in reach[u]}
+    assert sorted(order) == sorted(set(range(n)) - stuck)
+    position = {node: index for index, node in enumerate(order)}
+    assert all(position[u] < position[v] for u, v in edges if u in position and v in position)
+    assert (len(order) == n) == (graphlib_order(n, edges) is not None)
 
 
 @PROPERTY
