@@ -27,6 +27,7 @@ from course_lib.algorithms import (
     closest_match,
     edit_distance,
     find_cycle,
+    kahn_order,
     lcs_length,
     lcs_length_bitparallel,
     lcs_length_textbook,
@@ -371,6 +372,37 @@ def test_topological_sort_agrees_with_graphlib(graph: tuple[int, list[tuple[int,
         assert respects_edges(order, n, edges)
 
 
+def reachable(n: int, edges: list[tuple[int, int]]) -> list[set[int]]:
+    """Brute force: reach[u] = every node a path of one or more edges leads to from u."""
+    reach = [{v for a, v in edges if a == u} for u in range(n)]
+    changed = True
+    while changed:
+        changed = False
+        for u in range(n):
+            more = set().union(*(reach[v] for v in reach[u])) - reach[u]
+            if more:
+                reach[u] |= more
+                changed = True
+    return reach
+
+
+@PROPERTY
+@given(graph=st.one_of(graphs(), dags()))
+def test_kahn_stops_short_of_exactly_the_nodes_on_or_behind_a_cycle(
+    graph: tuple[int, list[tuple[int, int]]],
+):
+    """Left out: every node a cycle reaches (its own nodes included); the rest, in a valid order."""
+    n, edges = graph
+    order = kahn_order(n, edges)
+    reach = reachable(n, edges)
+    on_cycles = {u for u in range(n) if u in reach[u]}
+    stuck = on_cycles | {v for u in on_cycles for v in reach[u]}
+    assert sorted(order) == sorted(set(range(n)) - stuck)
+    position = {node: index for index, node in enumerate(order)}
+    assert all(position[u] < position[v] for u, v in edges if u in position and v in position)
+    assert (len(order) == n) == (graphlib_order(n, edges) is not None)
+
+
 @PROPERTY
 @given(graph=st.one_of(graphs(), dags()))
 def test_find_cycle_returns_a_real_cycle_exactly_when_graphlib_finds_one(
@@ -681,3 +713,18 @@ def test_lesson_limiter_silently_refuses_everything_with_max_zero():
     """The trap the validation prevents: the lesson's limiter accepts 0 and denies every call."""
     limiter = LessonSlidingWindowLimiter(0, 60.0, clock=FakeClock())
     assert not any(limiter.allow() for _ in range(10))
+
+
+def test_lesson_limiter_filters_its_log_in_place_like_go():
+    """Go's ``valid := s.requests[:0]`` reuses the slice: the port keeps one list, survivors
+    first."""
+    clock = FakeClock()
+    limiter = LessonSlidingWindowLimiter(10, 60.0, clock=clock)
+    log = limiter.requests
+    for at in (0.0, 1.0, 2.0):
+        clock.now = at
+        assert limiter.allow()
+    clock.now = 61.5  # 0.0 and 1.0 have left the window (cutoff 1.5); 2.0 has not
+    assert limiter.allow()
+    assert limiter.requests is log
+    assert log == [2.0, 61.5]

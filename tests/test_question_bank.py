@@ -67,6 +67,7 @@ _NOT_FIGURES = [
     re.compile(r"\bO\([^)]*\)"),  # O(n), O(1), O(min(m, n))
     re.compile(r"^\s*\d+\.\s", re.M),  # a numbered list's markers
     re.compile(r"\(\d\)"),  # (1), (2): enumerations in a sentence
+    re.compile(r"\]\([^)\s]*\)"),  # a link's target: [notebook 04](04_response_cache.ipynb)
 ]
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?M?")
 
@@ -85,6 +86,7 @@ def test_typed_numbers_sees_figures_and_skips_everything_else() -> None:
         "1,237.50", "2.50", "1M", "4", "64", "45M"]
     assert typed_numbers("gpt-4o and `Int64` in notebook 05 (section 4), O(1) and {n:,}") == []
     assert typed_numbers("1. first\n2. second, (1) and (2), a 5xx") == []
+    assert typed_numbers("card `04.q2` in [notebook 04](04_response_cache.ipynb)") == []
 
 
 def ask_calls() -> list[tuple[str, str, set[str]]]:
@@ -156,6 +158,25 @@ def test_nothing_in_the_bank_is_orphaned_or_asked_twice() -> None:
     asked = Counter(card_id for _, card_id, _ in CALLS)
     assert sorted(set(BANK) - set(asked)) == [], "cards no notebook asks for"
     assert [card_id for card_id, n in asked.items() if n > 1] == [], "cards asked twice"
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_CARD_ID = re.compile(r"`(\d\d\.[a-z]\d+)`")
+
+
+@pytest.mark.parametrize("card_id", sorted(BANK))
+def test_cards_it_points_to_exist_where_its_links_say(card_id: str) -> None:
+    """A card that sends the learner elsewhere (card `04.q2` in [notebook 04](04_...ipynb)) names
+    a card the bank holds and a notebook that exists, the one that asks that card."""
+    for where, template in BANK[card_id].templates().items():
+        targets = _LINK.findall(template)
+        for target in targets:
+            assert (ROOT / "notebooks" / target).is_file(), f"{card_id} {where} links to {target}"
+        for named in _CARD_ID.findall(template):
+            assert named in BANK, f"{card_id} {where} names card {named}, not in the bank"
+            if targets:
+                assert f"{BANK[named].source.stem}.ipynb" in targets, (
+                    f"{card_id} {where} names {named} but links elsewhere: {targets}")
 
 
 def test_bank_files_are_named_after_their_notebooks() -> None:

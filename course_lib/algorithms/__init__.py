@@ -12,7 +12,7 @@ from .limiter_processes import LimiterRun, ProcessGrants, busiest_window, run_li
 from .rate_limit import SlidingWindowCounter, SlidingWindowLimiter
 from .redis_rate_limit import RedisSlidingWindowLimiter, RedisTokenWindowLimiter
 from .token_window import RateLimits, TokenBudget, TokenWindowLimiter
-from .toposort import find_cycle, topological_levels, topological_sort
+from .toposort import find_cycle, kahn_order, topological_levels, topological_sort
 
 __all__ = [
     "LimiterRun",
@@ -28,6 +28,7 @@ __all__ = [
     "closest_match",
     "edit_distance",
     "find_cycle",
+    "kahn_order",
     "lcs_length",
     "lcs_length_bitparallel",
     "lcs_length_textbook",

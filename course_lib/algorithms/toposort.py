@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 
 from ._checks import require_int
 
-__all__ = ["find_cycle", "topological_levels", "topological_sort"]
+__all__ = ["find_cycle", "kahn_order", "topological_levels", "topological_sort"]
 
 
 def _node(edge: object, value: object, n: int) -> int:
@@ -77,6 +77,21 @@ def topological_sort(n: int, edges: Iterable[Sequence[int]]) -> list[int] | None
     >>> topological_sort(2, [(0, 1), (1, 0)]) is None
     True
     """
+    order = kahn_order(n, edges)
+    return order if len(order) == n else None
+
+
+def kahn_order(n: int, edges: Iterable[Sequence[int]]) -> list[int]:
+    """The nodes Kahn's algorithm takes, in the order it takes them, however far it gets.
+
+    On a DAG that is all ``n`` nodes, a topological order (what :func:`topological_sort`
+    returns). On a graph with a cycle the queue empties early: a node on a cycle, or behind
+    one, never reaches in-degree 0, so it never enters the queue. The algorithm cannot loop
+    forever (each node enters the queue at most once); it just stops short.
+
+    >>> kahn_order(4, [(0, 1), (1, 2), (2, 1), (2, 3)])  # 1 and 2 form a cycle; 3 is behind it
+    [0]
+    """
     successors, in_degree = _graph(n, edges)
     ready = deque(node for node in range(n) if in_degree[node] == 0)
     order: list[int] = []
@@ -87,8 +102,7 @@ def topological_sort(n: int, edges: Iterable[Sequence[int]]) -> list[int] | None
             in_degree[after] -= 1
             if in_degree[after] == 0:
                 ready.append(after)
-    # Nodes on (or behind) a cycle never reach in-degree 0, so they are missing from the order.
-    return order if len(order) == n else None
+    return order
 
 
 def topological_levels(n: int, edges: Iterable[Sequence[int]]) -> list[list[int]] | None:

@@ -74,14 +74,16 @@ def lesson_topological_sort(n: int, edges: Iterable[Sequence[int]]) -> list[int]
 
 
 class LessonSlidingWindowLimiter:
-    """The lesson's ``SlidingWindowLimiter``: a list of timestamps rebuilt on every request.
+    """The lesson's ``SlidingWindowLimiter``: a list of timestamps filtered on every request.
 
-    What is wrong: every ``allow()`` copies every timestamp still in the window, although they
-    are in time order and only the oldest can have expired: ``O(max_requests)`` work per request
-    while holding the lock, so a limit of 10,000 per minute costs 10,000 steps per call. The log
-    lives in this process only: four replicas admit four times the limit. Nothing checks the
-    arguments: ``max_requests=0`` silently refuses everything. There is no way to tell a caller
-    when to retry.
+    What is wrong: every ``allow()`` walks the whole log. Go's ``valid := s.requests[:0]`` filters
+    **in place**: it reuses the slice's backing array and moves each timestamp still inside the
+    window to the front, so nothing is allocated, but every timestamp is visited (and most are
+    moved) although they are in time order and only the oldest can have expired:
+    ``O(max_requests)`` work per request while holding the lock, so a limit of 10,000 per minute
+    costs 10,000 steps per call. The log lives in this process only: four replicas admit four
+    times the limit. Nothing checks the arguments: ``max_requests=0`` silently refuses
+    everything. There is no way to tell a caller when to retry.
 
     The fix: :class:`course_lib.algorithms.rate_limit.SlidingWindowLimiter` (a deque, ``O(1)``
     amortised, ``retry_after()``) and
@@ -102,8 +104,14 @@ class LessonSlidingWindowLimiter:
         with self._mu:
             now = self._clock()
             cutoff = now - self.window_size
-            # Remove the requests outside the window (移除窗口外的请求), by copying the rest.
-            self.requests = [t for t in self.requests if t > cutoff]
+            # Remove the requests outside the window (移除窗口外的请求): ``valid := s.requests[:0]``
+            # filters in place, keeping the same list and moving the survivors to its front.
+            requests, kept = self.requests, 0
+            for t in requests:
+                if t > cutoff:
+                    requests[kept] = t
+                    kept += 1
+            del requests[kept:]  # ``s.requests = valid``: the slice now ends after the survivors
             if len(self.requests) >= self.max_requests:
                 return False
             self.requests.append(now)
