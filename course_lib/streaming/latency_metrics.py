@@ -45,7 +45,8 @@ benchmarking guide, "Metrics"):
 * Responses without text are removed first, so TTFT and "request latency" run from the request
   to the first and to the last response that carries text: the same as here.
 * Its **"inter-token latency" is what vLLM calls TPOT**: ``(request_latency - ttft) /
-  (output_tokens - 1)``, one value per request of more than one token. The gaps themselves
+  (output_tokens - 1)``, one value per request of more than one token, with the output tokens
+  counted by its own tokenizer. The gaps themselves
   appear only as a per-chunk figure for plots (each gap divided by the tokens in its chunk).
   So "ITL" from GenAI-Perf should be compared with TPOT here, not with ITL.
 
