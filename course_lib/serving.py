@@ -8,12 +8,17 @@ it. The recipe, shared here:
    hold back each small write (~40 ms per keep-alive request or per SSE event), which would be
    our latency, not the model's;
 2. serve it from a daemon thread with its own event loop;
-3. return once uvicorn reports it has started.
+3. return once uvicorn reports it has started;
+4. stop it when asked, or at the latest when the interpreter exits (a notebook's kernel shutting
+   down): a server a learner left running, such as notebook 09's live page, still shuts down
+   cleanly, its lifespan shutdown run and its connections closed, instead of being killed with
+   its daemon thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import socket
 import threading
 import time
@@ -71,6 +76,9 @@ class BackgroundServer:
         self._stopped = False
         self._thread = threading.Thread(target=self._serve, args=(on_loop,),
                                         name=f"course-{name}-{self.port}", daemon=True)
+        # Registered now, so it runs before exit work registered earlier (logging's shutdown, a
+        # kernel closing its sockets), while the server can still shut down properly.
+        atexit.register(self.stop)
         self._thread.start()
         deadline = time.monotonic() + startup_timeout
         while not self._server.started:
@@ -108,6 +116,7 @@ class BackgroundServer:
         if self._stopped:
             return
         self._stopped = True
+        atexit.unregister(self.stop)
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self.socket.close()

@@ -21,7 +21,7 @@ overlapping, as they would not at their real arrival times). :func:`summarize` t
                           :func:`~course_lib.router.answer_coverage` of the strong model's answer
                           to the same question (``references``); the mean over turns
 
-Percentiles are numpy's default (linear interpolation between order statistics).
+Percentiles are :func:`course_lib.stats.percentile` (numpy's linear interpolation).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import numpy as np
 
 from course_lib.cache import canonical_model
 from course_lib.router import LESSON_CONVERSATIONS_PER_MONTH, STRONG_MODEL, answer_coverage
+from course_lib.stats import percentile
 from course_lib.traffic import TrafficEvent
 
 from .turn import TurnRecord
@@ -100,15 +101,6 @@ async def replay(
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
         raise
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0..100) of ``values``, linear interpolation; None if empty."""
-    if not 0 <= q <= 100:
-        raise ValueError(f"q must be between 0 and 100, got {q}")
-    if len(values) == 0:
-        return None
-    return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
 def _is_strong(model: str | None, strong_model: str) -> bool:

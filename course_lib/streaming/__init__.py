@@ -9,6 +9,8 @@ The lesson's implementation 7 (流式响应, SSE streaming), as a service you ca
 * :func:`start_stream_server` — serve it with uvicorn on 127.0.0.1 (a handle with ``.url``).
 * :func:`stream_chat` — the client side: read the events and time the first token.
 * :func:`time_completion` — time the official ``openai`` client, streamed or not.
+* :func:`request_latency` / :func:`summarize_latency` — the field's vocabulary: TTFT, TPOT,
+  ITL and end-to-end latency, with p50/p95/p99 (vLLM's and GenAI-Perf's definitions).
 
 The lesson's Go handler, ported faithfully with its traps, is
 :mod:`course_lib.lesson.stream_handler`.
@@ -40,6 +42,13 @@ from course_lib.streaming.events import (
     decode_event,
     encode_event,
 )
+from course_lib.streaming.latency_metrics import (
+    LatencySummary,
+    Percentiles,
+    RequestLatency,
+    request_latency,
+    summarize_latency,
+)
 from course_lib.streaming.server import StreamServerHandle, serve_app, start_stream_server
 from course_lib.streaming.timing import CompletionTiming, time_completion, ttft_reduction
 
@@ -48,8 +57,11 @@ __all__ = [
     "CompletionTiming",
     "DoneEvent",
     "ErrorEvent",
+    "LatencySummary",
+    "Percentiles",
     "RawStream",
     "ReceivedEvent",
+    "RequestLatency",
     "SSEMessage",
     "SSEParser",
     "StreamBill",
@@ -67,9 +79,11 @@ __all__ = [
     "estimated_bill",
     "exact_bill",
     "read_sse",
+    "request_latency",
     "serve_app",
     "start_stream_server",
     "stream_chat",
+    "summarize_latency",
     "time_completion",
     "ttft_reduction",
 ]

@@ -6,6 +6,8 @@ body as it arrives, stamping every event with the time since the request was sen
 
 * ``ttft_s`` — time to the first token: when the user stops staring at a blank box;
 * ``total_s`` — time until the stream ended;
+* ``latency()`` — the field's names for the same timings: TTFT, TPOT, ITL and e2e
+  (:mod:`course_lib.streaming.latency_metrics`), with the token count from the ``done`` event;
 * ``ended`` — ``"done"``, ``"error"`` (reported in the body), ``"http_error"`` (refused before
   the stream), ``"stopped"`` (we hung up on purpose) or ``"truncated"``: the body just stopped,
   with neither ``done`` nor ``error``. A client must treat a truncation as a failure: the text
@@ -39,6 +41,7 @@ from course_lib.streaming.events import (
     TokenEvent,
     decode_event,
 )
+from course_lib.streaming.latency_metrics import RequestLatency, request_latency
 
 __all__ = ["RawStream", "ReceivedEvent", "StreamResult", "read_sse", "stream_chat"]
 
@@ -84,6 +87,19 @@ class StreamResult:
     @property
     def token_times_s(self) -> list[float]:
         return [e.at_s for e in self.tokens]
+
+    def latency(self, output_tokens: int | None = None) -> RequestLatency:
+        """TTFT, TPOT, ITL and e2e of this stream, from the arrival of each ``token`` event.
+
+        ``output_tokens`` defaults to the ``completion_tokens`` of the ``done`` event's usage; a
+        stream that ended without one (stopped, cut, failed) needs it passed explicitly.
+        """
+        if output_tokens is None:
+            if self.done is None:
+                raise ValueError(f"the stream ended {self.ended!r}, without a 'done' event and "
+                                 "its usage: pass output_tokens=")
+            output_tokens = int(self.done.usage["completion_tokens"])
+        return request_latency(self.token_times_s, output_tokens)
 
     @property
     def heartbeats_before_first_token(self) -> int:

@@ -14,6 +14,9 @@ So the share of the wait that streaming removes from the *first* text is
 which grows with the length of the answer: nothing for a one-word reply, most of the wait for
 a long one. The lesson's "首字延迟↓80%" (first-token latency down 80%) is one point on that
 curve, not a constant.
+
+Each :class:`CompletionTiming` also reports the field's names for the same measurement
+(``.latency``: TTFT, TPOT, ITL and e2e, by :mod:`course_lib.streaming.latency_metrics`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from typing import Any
 
 import openai
 
+from course_lib.streaming.latency_metrics import RequestLatency, request_latency
+
 __all__ = ["CompletionTiming", "time_completion", "ttft_reduction"]
 
 
@@ -33,11 +38,23 @@ class CompletionTiming:
     """When the first and the last text of one completion reached the caller."""
 
     streamed: bool
-    ttft_s: float  # first visible text; equals total_s without streaming
-    total_s: float
+    total_s: float  # until the call returned (a stream: after its usage chunk and [DONE])
     token_times_s: tuple[float, ...]  # arrival of each piece of text (one entry if not streamed)
     completion_tokens: int
     text: str
+
+    @property
+    def ttft_s(self) -> float:
+        """The first visible text; equals ``total_s`` without streaming."""
+        return self.token_times_s[0]
+
+    @property
+    def latency(self) -> RequestLatency:
+        """TTFT, TPOT, ITL and e2e of this call (see :mod:`~course_lib.streaming.latency_metrics`).
+
+        Not streamed, the whole answer is one arrival: TTFT = e2e, and TPOT is 0.
+        """
+        return request_latency(self.token_times_s, self.completion_tokens)
 
 
 def ttft_reduction(ttft_s: float, total_s: float) -> float:
@@ -65,7 +82,7 @@ def time_completion(
         total = clock() - started
         text = response.choices[0].message.content or ""
         tokens = response.usage.completion_tokens if response.usage else 0
-        return CompletionTiming(False, total, total, (total,), tokens, text)
+        return CompletionTiming(False, total, (total,), tokens, text)
     times: list[float] = []
     pieces: list[str] = []
     tokens = 0
@@ -81,4 +98,4 @@ def time_completion(
     total = clock() - started
     if not times:
         raise ValueError("the streamed completion carried no text to time")
-    return CompletionTiming(True, times[0], total, tuple(times), tokens, "".join(pieces))
+    return CompletionTiming(True, total, tuple(times), tokens, "".join(pieces))
