@@ -31,7 +31,6 @@ the ``owned_by`` of its models, and says it is the simulator.
 from __future__ import annotations
 
 import atexit
-import functools
 import os
 import threading
 from dataclasses import dataclass, field
@@ -86,11 +85,10 @@ class Endpoint:
 OPENAI_URL = "https://api.openai.com/v1"
 
 
-@functools.lru_cache(maxsize=32)
 def is_course_sandbox(base_url: str) -> bool:
     """Whether ``base_url`` is the course's sandbox: its ``x-simulator`` header, or models
-    ``owned_by`` the course sandbox in ``GET /models`` (asked once per URL; an endpoint that
-    does not answer within two seconds is not the sandbox)."""
+    ``owned_by`` the course sandbox in ``GET /models``. Asked each time (a port can change
+    hands); an endpoint that does not answer within two seconds is not the sandbox."""
     from course_lib.sandbox.app import MODEL_OWNER, SIMULATOR_HEADER
 
     try:
