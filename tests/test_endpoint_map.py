@@ -152,3 +152,30 @@ def test_a_real_endpoint_client_keeps_its_own_http_client(as_real_endpoint, posi
     as_real_endpoint.setenv("OPENAI_BASE_URL", posing.base_url)
     with pytest.raises(TypeError, match="model map and the budget guard"):
         llm.get_client(http_client=httpx2.Client())
+
+
+def test_a_compressed_answer_is_decoded_before_its_model_is_mapped() -> None:
+    """Real endpoints gzip their JSON; the seam must read the decoded body, not the bytes."""
+    import gzip
+    import json
+
+    from course_lib.endpoint_transport import GuardedTransport
+    from course_lib.model_map import parse_model_map
+
+    sent: list[dict] = []
+
+    def server(request: httpx2.Request) -> httpx2.Response:
+        sent.append(json.loads(request.content))
+        body = json.dumps({"model": "llama3.1:8b", "usage": {"prompt_tokens": 1}}).encode()
+        return httpx2.Response(200, headers={"content-type": "application/json",
+                                             "content-encoding": "gzip"},
+                               content=gzip.compress(body))
+
+    transport = GuardedTransport(parse_model_map("gpt-4o=llama3.1:8b"), None,
+                                 inner=httpx2.MockTransport(server))
+    with httpx2.Client(transport=transport) as client:
+        answer = client.post("http://server.test/v1/chat/completions",
+                             json={"model": "gpt-4o", "messages": []})
+    assert sent[0]["model"] == "llama3.1:8b"
+    assert answer.json() == {"model": "gpt-4o", "usage": {"prompt_tokens": 1}}
+    assert "content-encoding" not in answer.headers
