@@ -179,3 +179,26 @@ def test_a_compressed_answer_is_decoded_before_its_model_is_mapped() -> None:
     assert sent[0]["model"] == "llama3.1:8b"
     assert answer.json() == {"model": "gpt-4o", "usage": {"prompt_tokens": 1}}
     assert "content-encoding" not in answer.headers
+
+
+def _models_server(owned_by: str):
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from course_lib.serving import BackgroundServer, ServerHandle
+
+    async def models(request):
+        return JSONResponse({"object": "list", "data": [
+            {"id": "gpt-4o", "object": "model", "created": 0, "owned_by": owned_by}]})
+
+    return ServerHandle(BackgroundServer(Starlette(routes=[Route("/v1/models", models)]),
+                                         port=0, name="models"))
+
+
+@pytest.mark.parametrize(("owned_by", "recognised"), [("course-sandbox", True),
+                                                      ("openai", False)])
+def test_a_gateway_that_drops_the_header_is_recognised_by_owned_by(owned_by, recognised) -> None:
+    """A gateway in front of the sandbox may not pass ``x-simulator`` on; ``owned_by`` stays."""
+    with _models_server(owned_by) as gateway:
+        assert llm.is_course_sandbox(f"{gateway.url}/v1") is recognised
