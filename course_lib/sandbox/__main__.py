@@ -1,4 +1,8 @@
-"""``python -m course_lib.sandbox --port 8765``: run the sandbox in the foreground."""
+"""``python -m course_lib.sandbox --port 8765``: run the sandbox in the foreground.
+
+``--serve-as llama3.1:8b=gpt-4o,llama3.2:3b=gpt-4o-mini`` makes it pose as a server of other
+models (:mod:`course_lib.sandbox.serve_as`), to try the course's model map ``COURSE_MODELS``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import signal
 import threading
 
+from course_lib.sandbox.serve_as import parse_serve_as
 from course_lib.sandbox.server import start
 from course_lib.time_scale import check_time_scale, default_time_scale
 
@@ -20,19 +25,26 @@ def main(argv: list[str] | None = None) -> None:
                         help="multiply every simulated delay (default: $COURSE_SANDBOX_TIME_SCALE"
                              " or 1.0)")
     parser.add_argument("--seed", type=int, default=0, help="seed for jitter and fault rates")
+    parser.add_argument("--serve-as", default=None, metavar="NAME=MODEL,...",
+                        help="serve only these names, each simulating a model the sandbox knows"
+                             " (e.g. llama3.1:8b=gpt-4o,nomic-embed-text=text-embedding-3-small)")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be between 0 and 65535, got {args.port}")
     try:
         time_scale = (default_time_scale() if args.time_scale is None
                       else check_time_scale(args.time_scale, "--time-scale"))
+        serve_as = parse_serve_as(args.serve_as)
     except ValueError as error:
         parser.error(str(error))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with start(port=args.port, time_scale=time_scale, seed=args.seed) as handle:
+    with start(port=args.port, time_scale=time_scale, seed=args.seed,
+               serve_as=serve_as) as handle:
         print(f"course sandbox (a simulator, not a real model) at {handle.base_url}", flush=True)
+        for served, simulated in serve_as.items():
+            print(f"  serving {served} (simulating {simulated})", flush=True)
         print(f'  export OPENAI_BASE_URL={handle.base_url} OPENAI_API_KEY=sandbox', flush=True)
         stop.wait()
 

@@ -61,12 +61,14 @@ from course_lib.sandbox.protocol import (
     parse_embedding_request,
     requested_fault,
 )
+from course_lib.sandbox.serve_as import simulated_request
 from course_lib.sandbox.state import RequestRecord, SandboxState, SimulatedStreamCut
 
-__all__ = ["SYSTEM_FINGERPRINT", "RequestRecord", "SandboxState", "SimulatedStreamCut",
-           "create_app"]
+__all__ = ["MODEL_OWNER", "SIMULATOR_HEADER", "SYSTEM_FINGERPRINT", "RequestRecord",
+           "SandboxState", "SimulatedStreamCut", "create_app"]
 
 SIMULATOR_HEADER = "course_lib.sandbox: a local simulator, not a real model"
+MODEL_OWNER = "course-sandbox"  # the owned_by of every model in GET /v1/models
 
 
 async def embeddings(request: Request) -> Response:
@@ -74,7 +76,9 @@ async def embeddings(request: Request) -> Response:
 
     state: SandboxState = request.app.state.sandbox
     started = time.monotonic()
-    call = parse_embedding_request(await read_json(request, max_bytes=MAX_BODY_BYTES))
+    body, served_as = simulated_request(await read_json(request, max_bytes=MAX_BODY_BYTES),
+                                        state.serve_as)
+    call = parse_embedding_request(body)
     profile = embedding_profile(call.model)
     encoding = tokens.encoding_for(call.model)
     check_dimensions(call.dimensions, EMBEDDING_DIM)
@@ -83,7 +87,8 @@ async def embeddings(request: Request) -> Response:
     check_embedding_tokens(counts)
     fault = state.faults.decide(call.model, requested_fault(request.headers))
     record = state.record(RequestRecord(
-        request_id=f"emb-{uuid.uuid4().hex[:24]}", endpoint="embeddings", model=call.model,
+        request_id=f"emb-{uuid.uuid4().hex[:24]}", endpoint="embeddings",
+        model=served_as or call.model,
         prompt_tokens=sum(counts), fault=fault.kind if fault else None))
     if fault is not None and fault.kind == "hang":
         raise await hang(state, request, record)
@@ -107,22 +112,27 @@ async def embeddings(request: Request) -> Response:
     return JSONResponse({
         "object": "list",
         "data": data,
-        "model": resolved_model_name(call.model),
+        "model": served_as or resolved_model_name(call.model),
         "usage": {"prompt_tokens": sum(counts), "total_tokens": sum(counts)},
     }, headers={"x-request-id": record.request_id})
 
 
 def _model_object(name: str) -> dict[str, Any]:
-    return {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "course-sandbox"}
+    return {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": MODEL_OWNER}
+
+
+def _served(request: Request) -> list[str]:
+    state: SandboxState = request.app.state.sandbox
+    return list(state.serve_as) or list(MODEL_PROFILES)
 
 
 async def list_models(request: Request) -> Response:
-    return JSONResponse({"object": "list", "data": [_model_object(m) for m in MODEL_PROFILES]})
+    return JSONResponse({"object": "list", "data": [_model_object(m) for m in _served(request)]})
 
 
 async def retrieve_model(request: Request) -> Response:
     name = request.path_params["model"]
-    if name not in MODEL_PROFILES:
+    if name not in _served(request):
         raise ApiError(404, f"The model `{name[:256]}` does not exist or you do not have access "
                        "to it.", param="model", code="model_not_found")
     return JSONResponse(_model_object(name))

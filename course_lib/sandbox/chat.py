@@ -42,6 +42,7 @@ from course_lib.sandbox.protocol import (
     parse_chat_request,
     requested_fault,
 )
+from course_lib.sandbox.serve_as import simulated_request
 from course_lib.sandbox.state import RequestRecord, SandboxState, SimulatedStreamCut
 from course_lib.sandbox.tool_calls import PlannedCall, decide_tool_calls
 from course_lib.sandbox.tool_results import answer_from_tool_results, tool_outcomes
@@ -172,8 +173,10 @@ def _call_tokens(calls: list[PlannedCall], encoding: Any, limit: int | None
 
 
 async def plan_answer(state: SandboxState, chat: ChatRequest, profile: ModelProfile,
-                      prompt_tokens: int, record: RequestRecord) -> ChatPlan:
-    """Decide what the model answers and when each token comes (see the module docstring)."""
+                      prompt_tokens: int, record: RequestRecord, served_as: str | None = None
+                      ) -> ChatPlan:
+    """Decide what the model answers and when each token comes (see the module docstring).
+    ``served_as``: the name the request used, when the sandbox serves other names."""
     encoding = tokens.encoding_for(chat.model)
     calls, text_ids, entry_id = await anyio.to_thread.run_sync(_decide, chat, profile, encoding)
     limit = chat.completion_limit
@@ -225,7 +228,7 @@ async def plan_answer(state: SandboxState, chat: ChatRequest, profile: ModelProf
         "id": record.request_id,
         "object": "chat.completion.chunk" if chat.stream else "chat.completion",
         "created": int(time.time()),
-        "model": resolved_model_name(chat.model),
+        "model": served_as or resolved_model_name(chat.model),
         "system_fingerprint": SYSTEM_FINGERPRINT,
         "service_tier": "default",
     }
@@ -336,7 +339,9 @@ async def fail(state: SandboxState, fault: Fault, record: RequestRecord, pause_s
 async def chat_completions(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
     started = time.monotonic()
-    chat = parse_chat_request(await read_json(request, max_bytes=MAX_BODY_BYTES))
+    body, served_as = simulated_request(await read_json(request, max_bytes=MAX_BODY_BYTES),
+                                        state.serve_as)
+    chat = parse_chat_request(body)
     profile = chat_profile(chat.model)
     wanted_fault = requested_fault(request.headers)
     prompt_tokens = tokens.count_chat_tokens(chat.message_dicts(), chat.model,
@@ -346,7 +351,7 @@ async def chat_completions(request: Request) -> Response:
     fault = state.faults.decide(chat.model, wanted_fault)
     record = state.record(RequestRecord(
         request_id=f"chatcmpl-{uuid.uuid4().hex[:24]}", endpoint="chat.completions",
-        model=chat.model, stream=bool(chat.stream), prompt_tokens=prompt_tokens,
+        model=served_as or chat.model, stream=bool(chat.stream), prompt_tokens=prompt_tokens,
         fault=fault.kind if fault else None,
     ))
     try:
@@ -355,7 +360,7 @@ async def chat_completions(request: Request) -> Response:
             raise await fail(state, fault, record, 0.05)
         if fault is not None and fault.kind == "hang":
             raise await hang(state, request, record)
-        plan = await plan_answer(state, chat, profile, prompt_tokens, record)
+        plan = await plan_answer(state, chat, profile, prompt_tokens, record, served_as)
     finally:
         record.duration_s = time.monotonic() - started
     if not chat.stream:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 from course_lib.sandbox.app import RequestRecord, SandboxState, SimulatedStreamCut, create_app
 from course_lib.sandbox.faults import FaultInjector
+from course_lib.sandbox.serve_as import parse_serve_as
 from course_lib.serving import BackgroundServer, ServerHandle
 from course_lib.time_scale import check_time_scale, default_time_scale
 
@@ -92,6 +94,7 @@ def start(
     retry_after_s: float = 1.0,
     log_level: str = "warning",
     warm: bool = True,
+    serve_as: str | Mapping[str, str] | None = None,
 ) -> SandboxHandle:
     """Start a sandbox on ``127.0.0.1:port`` (0: any free port) and wait until it answers.
 
@@ -99,7 +102,10 @@ def start(
     0 no delay at all); ``seed`` makes latency jitter and fault rates reproducible.
     ``warm`` loads the tokenizers, the knowledge base and the embedding model first (once per
     process), so the first request measured is not also the one that pays for loading them.
+    ``serve_as`` (``"llama3.1:8b=gpt-4o,..."`` or a mapping) makes it serve only those names,
+    each simulating a model it knows (:mod:`.serve_as`).
     """
+    served = parse_serve_as(serve_as)
     for logger in ("uvicorn.error", "course_lib.http_edge"):
         logging.getLogger(logger).addFilter(_CUT_FILTER)  # adding it twice is a no-op
     if warm:
@@ -109,6 +115,7 @@ def start(
         seed=seed,
         hang_seconds=hang_seconds,
         faults=FaultInjector(seed=seed, retry_after_s=retry_after_s),
+        serve_as=served,
     )
 
     def make_shutdown_event(loop: asyncio.AbstractEventLoop) -> None:

@@ -75,6 +75,8 @@ class SandboxState:
     shutting_down: asyncio.Event | None = None
     prefix_cache: PrefixCache = field(default_factory=PrefixCache)
     embedding_memo: EmbeddingMemo = field(default_factory=EmbeddingMemo)
+    # Served name -> simulated model (:mod:`.serve_as`); empty: the registry's own names.
+    serve_as: dict[str, str] = field(default_factory=dict)
     _sequence: itertools.count = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
