@@ -190,6 +190,7 @@ def test_the_sse_client_reports_latency_with_the_token_count_from_done() -> None
     assert stopped.latency(output_tokens=1).tpot_s is None
 
 
+@pytest.mark.timing
 def test_through_the_official_client_against_the_sandbox(sb) -> None:
     """Streamed with include_usage: the figures are at least what the sandbox scheduled."""
     sb.time_scale = 0.2
@@ -220,6 +221,7 @@ def test_through_the_official_client_against_the_sandbox(sb) -> None:
     assert isinstance(summary, LatencySummary) and summary.itl_s.samples == len(latency.itl_s)
 
 
+@pytest.mark.timing
 def test_the_course_endpoint_stream_reports_latency(sb) -> None:
     sb.time_scale = 0.2
     try:
