@@ -139,6 +139,11 @@ def test_timing_is_per_round_and_the_answer_starts_after_the_tools(sb) -> None:
     assert final.started_s >= first.started_s + first.model_s + first.tools_s
     assert result.ttft_s == final.started_s + final.ttft_s
     assert result.total_s >= final.started_s + final.model_s
+    # On one clock: the first request, then the three tools, then the second request.
+    spans = result.timeline()
+    assert [s.name for s in spans] == ["model, round 1", *THREE, "model, round 2"]
+    assert spans[0].finished <= min(s.started for s in spans[1:4])
+    assert max(s.finished for s in spans[1:4]) <= spans[4].started
 
 
 def test_a_failing_tool_becomes_a_tool_message_and_the_loop_still_answers(sb) -> None:

@@ -23,6 +23,7 @@ usage_cost_usd`, and also recorded in a :class:`course_lib.tracker.CostTracker` 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -82,7 +83,8 @@ class ModelRound:
 
     Times are seconds since the loop started (``started_s``) or durations: ``ttft_s`` from
     sending the request to its first token (text or tool-call arguments), ``model_s`` to its
-    last chunk, ``tools_s`` for running the calls it asked for (``None`` for the final answer).
+    last chunk, ``tools_s`` for running the calls it asked for (``None`` for the final answer),
+    starting at ``tools_started_s``; the calls' own ``started``/``finished`` count from there.
     ``sent_messages`` is how many messages of :attr:`AgentLoopResult.messages` it was sent.
     """
 
@@ -96,6 +98,7 @@ class ModelRound:
     sent_messages: int
     tool_calls: tuple[ToolCallOutcome, ...] = ()
     tools_s: float | None = None
+    tools_started_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,21 @@ class AgentLoopResult:
     @property
     def model_s(self) -> float:
         return sum(r.model_s for r in self.rounds)
+
+    def timeline(self) -> list[ToolResult]:
+        """Every model request and tool call as a span on the loop's clock, for a Gantt chart:
+        model requests are named ``model, round N``, tools keep their names and results."""
+        spans: list[ToolResult] = []
+        for r in self.rounds:
+            spans.append(ToolResult(f"model, round {r.index + 1}", "ok", started=r.started_s,
+                                    finished=r.started_s + r.model_s))
+            for call in r.tool_calls:
+                at = r.tools_started_s or 0.0
+                result = call.result
+                spans.append(dataclasses.replace(
+                    result, started=None if result.started is None else at + result.started,
+                    finished=None if result.finished is None else at + result.finished))
+        return spans
 
 
 def _check_rounds(max_rounds: object) -> int:
@@ -244,5 +262,5 @@ async def run_agent_loop(
         conversation += [{"role": "tool", "tool_call_id": o.id, "content": o.content}
                          for o in outcomes]
         rounds.append(ModelRound(index, started - origin, ttft, model_s, choice.finish_reason,
-                                 usage, cost, sent, outcomes, tools_s))
+                                 usage, cost, sent, outcomes, tools_s, tools_started - origin))
     raise RoundLimitError(max_rounds, rounds)
