@@ -7,6 +7,8 @@ One module per concept:
 ``customers``        which customer (and ticket) a traffic user stands for
 ``context``          the tool phase: knowledge base, ticket, profile; serial or concurrent
 ``turn``             :class:`TurnRecord`: one answered (or failed) message, timed and billed
+``toolbox``          :class:`Toolbox`: the tools a model may call, by name, and their code
+``loop``             :func:`run_agent_loop`: model, tools run concurrently, model, streamed answer
 ``naive``            :class:`NaiveAgent`: the lesson's starting point
 ``levers``           :class:`Levers`: the playbook's levers as switches; ablation ladders
 ``optimized``        :class:`OptimizedAgent`: cache, routing, fallback, concurrent tools,
@@ -20,6 +22,13 @@ One module per concept:
 from course_lib.agent.context import ARTICLES_PER_TURN, SupportContext, gather_context
 from course_lib.agent.customers import Customer, CustomerDirectory
 from course_lib.agent.levers import LEVER_LABELS, LEVER_NAMES, Levers, ladder
+from course_lib.agent.loop import (
+    AgentLoopResult,
+    ModelRound,
+    RoundLimitError,
+    ToolCallOutcome,
+    run_agent_loop,
+)
 from course_lib.agent.naive import NaiveAgent, require_no_sdk_retries
 from course_lib.agent.optimized import (
     ArrivalClock,
@@ -52,6 +61,7 @@ from course_lib.agent.replay import (
     strong_references,
     summarize,
 )
+from course_lib.agent.toolbox import Toolbox, result_content, support_toolbox
 from course_lib.agent.turn import ServedFrom, TurnRecord
 
 __all__ = [
@@ -62,6 +72,7 @@ __all__ = [
     "LEVER_NAMES",
     "PROMPT_STYLES",
     "Agent",
+    "AgentLoopResult",
     "AgentSummary",
     "ArrivalClock",
     "ChainSettings",
@@ -69,13 +80,17 @@ __all__ = [
     "CustomerDirectory",
     "LessonRange",
     "Levers",
+    "ModelRound",
     "NaiveAgent",
     "OptimizedAgent",
     "PlaybookRow",
     "PromptStyle",
+    "RoundLimitError",
     "ServedFrom",
     "StreamEndedEarlyError",
     "SupportContext",
+    "ToolCallOutcome",
+    "Toolbox",
     "TurnRecord",
     "build_messages",
     "completeness",
@@ -87,8 +102,11 @@ __all__ = [
     "replay",
     "require_no_sdk_retries",
     "required_facts",
+    "result_content",
+    "run_agent_loop",
     "strong_references",
     "summarize",
     "support_cache_policy",
+    "support_toolbox",
     "system_prompt",
 ]

@@ -6,12 +6,17 @@ asyncio task per call and ``asyncio.wait`` in place of ``wg.Wait()``. It gets th
 the turn takes as long as the slowest tool, not the sum. What it leaves out is what notebook 08
 demonstrates:
 
-- **no per-tool timeout**: one tool that hangs holds ``wg.Wait()`` and so the whole turn,
-  forever, and the results of the tools that did finish are never returned (they are only
-  handed back after *all* have finished);
-- **no cancellation**: the Go code passes ``ctx`` along but never sets a deadline on it, and
-  cancelling the caller of the port stops only the *waiting*: the tool tasks run on, owned by
-  nobody, like goroutines that ignore their context;
+- **no per-tool timeout**: the Go code adds no deadline of its own to ``ctx``, so one tool that
+  hangs without watching ``ctx`` holds ``wg.Wait()`` and so the whole turn, forever, and the
+  results of the tools that did finish are never returned (they are only handed back after
+  *all* have finished);
+- **a wait that cannot be interrupted**: the Go code passes the caller's ``ctx`` to every
+  ``tc.Execute(ctx)``, so when the caller cancels it, tools that watch ``ctx`` do stop; but
+  ``wg.Wait()`` cannot be interrupted, so the caller is held until the last tool returns. This
+  port differs here, the other way round: cancelling its caller interrupts the wait
+  (``asyncio.wait`` is cancellable) but reaches no tool task, so they run on, owned by nobody.
+  Neither is what a turn needs: every tool cancelled *and* the caller back at once, which
+  ``asyncio.TaskGroup`` gives :func:`course_lib.tools.run_tools`;
 - **dependencies ignored**: every call starts at once, so a tool that needs another tool's
   result (search the knowledge base *for the user's plan*) reads an input that is not there yet.
 
@@ -88,5 +93,5 @@ async def run_tools_concurrently(calls: Sequence[LessonToolCall]) -> list[Lesson
         _unowned.add(task)
         task.add_done_callback(_unowned.discard)  # defer wg.Done()
     if tasks:
-        await asyncio.wait(tasks)  # wg.Wait(): no timeout, and cancelling it leaves tasks running
+        await asyncio.wait(tasks)  # wg.Wait(); unlike Go, cancellable, and no ctx reaches the tasks
     return [result for result in results if result is not None]

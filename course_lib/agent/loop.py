@@ -1,0 +1,266 @@
+"""The tool-calling loop: model -> tools (all at once) -> model -> a streamed answer.
+
+The lesson's query "需要同时调用 搜索知识库 + 查工单状态 + 检索用户信息" is, in a real agent, the
+*model's* decision. The loop, on the official ``openai`` client:
+
+1. send the conversation with the tool definitions (``stream=True`` with
+   ``stream_options={"include_usage": True}``, so every round is billed from its own usage and
+   its first token is timed);
+2. when the answer is ``tool_calls``, run them **concurrently** with
+   :func:`course_lib.tools.run_tools` (per-tool and total timeouts, one tool's failure kept to
+   itself); a failed or timed-out tool becomes a ``role: "tool"`` message saying so;
+3. append the assistant's message and one tool message per call, and call the model again;
+4. when the answer is text, it has been streamed (``on_text`` sees each piece as it arrives):
+   return it with every round's usage, timing and cost.
+
+What this costs that calling the tools from code does not: the tool definitions are input
+tokens in *every* round, the tool calls are output tokens, the results are input tokens of the
+next round, and the user waits for **two** round trips to the model, not one. Rounds are bounded
+(``max_rounds``): a model that keeps asking for tools gets :class:`RoundLimitError`, not a loop
+that runs up the bill. Cost is priced by the course's one rule, :func:`course_lib.pricing.
+usage_cost_usd`, and also recorded in a :class:`course_lib.tracker.CostTracker` if one is given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import openai
+
+from course_lib.pricing import TokenCounts, usage_cost_usd, usage_tokens
+from course_lib.tools import ToolCall, ToolResult, run_tools, run_tools_serially, tool_call
+from course_lib.tracker import CostTrackerBase
+
+from .toolbox import Toolbox, result_content
+
+__all__ = ["AgentLoopResult", "ModelRound", "RoundLimitError", "ToolCallOutcome",
+           "run_agent_loop"]
+
+Clock = Callable[[], float]
+
+
+class RoundLimitError(RuntimeError):
+    """The model still asked for tools after ``max_rounds`` requests; ``rounds`` holds them."""
+
+    def __init__(self, max_rounds: int, rounds: Sequence[ModelRound]) -> None:
+        self.max_rounds = max_rounds
+        self.rounds = tuple(rounds)
+        asked = [call.name for call in rounds[-1].tool_calls] if rounds else []
+        super().__init__(
+            f"the model was still asking for tools ({asked}) after max_rounds={max_rounds} "
+            f"requests; raise max_rounds if the task needs more rounds, or check for a tool "
+            f"whose result never satisfies the model")
+
+
+@dataclass(frozen=True)
+class ToolCallOutcome:
+    """One call the model asked for: its id, name and arguments, and how it ended."""
+
+    id: str
+    name: str
+    arguments: str
+    result: ToolResult
+    content: str  # what the tool message sent back
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def duration_s(self) -> float | None:
+        return self.result.duration
+
+
+@dataclass(frozen=True)
+class ModelRound:
+    """One request to the model and, if it asked for tools, the tool phase after it.
+
+    Times are seconds since the loop started (``started_s``) or durations: ``ttft_s`` from
+    sending the request to its first token (text or tool-call arguments), ``model_s`` to its
+    last chunk, ``tools_s`` for running the calls it asked for (``None`` for the final answer),
+    starting at ``tools_started_s``; the calls' own ``started``/``finished`` count from there.
+    ``sent_messages`` is how many messages of :attr:`AgentLoopResult.messages` it was sent.
+    """
+
+    index: int
+    started_s: float
+    ttft_s: float | None
+    model_s: float
+    finish_reason: str | None
+    usage: TokenCounts
+    cost_usd: Decimal
+    sent_messages: int
+    tool_calls: tuple[ToolCallOutcome, ...] = ()
+    tools_s: float | None = None
+    tools_started_s: float | None = None
+
+
+@dataclass(frozen=True)
+class AgentLoopResult:
+    """The streamed answer, the conversation that led to it, and what each round cost."""
+
+    text: str
+    model: str
+    rounds: tuple[ModelRound, ...]
+    messages: tuple[dict[str, Any], ...]
+    total_s: float
+
+    @property
+    def tool_calls(self) -> tuple[ToolCallOutcome, ...]:
+        return tuple(call for r in self.rounds for call in r.tool_calls)
+
+    @property
+    def usage(self) -> TokenCounts:
+        """Tokens billed over all rounds."""
+        return TokenCounts(*(sum(r.usage[i] for r in self.rounds) for i in range(3)))
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return sum((r.cost_usd for r in self.rounds), Decimal(0))
+
+    @property
+    def ttft_s(self) -> float | None:
+        """Seconds from the start of the loop to the first token of the answer's text."""
+        final = self.rounds[-1]
+        return None if final.ttft_s is None else final.started_s + final.ttft_s
+
+    @property
+    def tools_s(self) -> float:
+        return sum(r.tools_s or 0.0 for r in self.rounds)
+
+    @property
+    def model_s(self) -> float:
+        return sum(r.model_s for r in self.rounds)
+
+    def timeline(self) -> list[ToolResult]:
+        """Every model request and tool call as a span on the loop's clock, for a Gantt chart:
+        model requests are named ``model, round N``, tools keep their names and results."""
+        spans: list[ToolResult] = []
+        for r in self.rounds:
+            spans.append(ToolResult(f"model, round {r.index + 1}", "ok", started=r.started_s,
+                                    finished=r.started_s + r.model_s))
+            for call in r.tool_calls:
+                at = r.tools_started_s or 0.0
+                result = call.result
+                spans.append(dataclasses.replace(
+                    result, started=None if result.started is None else at + result.started,
+                    finished=None if result.finished is None else at + result.finished))
+        return spans
+
+
+def _check_rounds(max_rounds: object) -> int:
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
+        raise ValueError(f"max_rounds must be a positive int (requests to the model), "
+                         f"got {max_rounds!r}")
+    return max_rounds
+
+
+async def _not_offered(name: str, offered: Sequence[str]) -> Any:
+    raise LookupError(f"the model called {name!r}, which is not among the tools offered "
+                      f"({list(offered)})")
+
+
+async def _bad_arguments(name: str, arguments: str, why: str) -> Any:
+    raise ValueError(f"{name}: arguments {arguments!r} are not a JSON object ({why})")
+
+
+def _to_call(toolbox: Toolbox, name: str, arguments: str) -> ToolCall:
+    """A :class:`ToolCall` for the model's request; a request that cannot run becomes a call
+    that fails with the reason, so it is reported like any other failing tool."""
+    if name not in toolbox.handlers:
+        return tool_call(name or "?", _not_offered, name, toolbox.names)
+    try:
+        parsed = json.loads(arguments or "{}")
+    except ValueError as error:
+        return tool_call(name, _bad_arguments, name, arguments, str(error))
+    if not isinstance(parsed, dict):
+        return tool_call(name, _bad_arguments, name, arguments, type(parsed).__name__)
+    return tool_call(name, toolbox.handlers[name], **parsed)
+
+
+async def _stream_round(client: openai.AsyncOpenAI, request: Mapping[str, Any],
+                        on_text: Callable[[str], None] | None, clock: Clock, sent_at: float
+                        ) -> tuple[Any, float | None, float]:
+    """Stream one request; (final completion, ttft, duration), both in seconds from sending."""
+    first: float | None = None
+    async with client.chat.completions.stream(**request) as stream:
+        async for event in stream:
+            if event.type != "chunk" or not event.chunk.choices:
+                continue
+            delta = event.chunk.choices[0].delta
+            if first is None and (delta.content or delta.tool_calls):
+                first = clock() - sent_at
+            if delta.content and on_text is not None:
+                on_text(delta.content)
+        final = await stream.get_final_completion()
+    return final, first, clock() - sent_at
+
+
+async def run_agent_loop(
+    client: openai.AsyncOpenAI,
+    messages: Sequence[Mapping[str, Any]],
+    toolbox: Toolbox,
+    *,
+    model: str = "gpt-4o",
+    max_rounds: int = 4,
+    concurrent: bool = True,
+    timeout_per_tool: float | None = None,
+    total_tool_timeout: float | None = None,
+    on_text: Callable[[str], None] | None = None,
+    tracker: CostTrackerBase | None = None,
+    clock: Clock = time.perf_counter,
+    **options: Any,
+) -> AgentLoopResult:
+    """Answer ``messages`` with ``toolbox``'s tools, calling the model until it answers in text.
+
+    ``concurrent=False`` runs each round's calls one after another (the baseline the lesson
+    compares with). ``options`` go to every request (``tool_choice``, ``temperature``, ...).
+    """
+    max_rounds = _check_rounds(max_rounds)
+    conversation = [dict(m) for m in messages]
+    runner = run_tools if concurrent else run_tools_serially
+    rounds: list[ModelRound] = []
+    origin = clock()
+    for index in range(max_rounds):
+        sent = len(conversation)
+        started = clock()
+        final, ttft, model_s = await _stream_round(client, {
+            "model": model, "messages": list(conversation), "tools": toolbox.tools_param(),
+            "stream_options": {"include_usage": True}, **options}, on_text, clock, started)
+        usage = usage_tokens(final.usage)
+        cost = usage_cost_usd(model, final.usage)
+        if tracker is not None:
+            tracker.record_usage(model, final.usage)
+        choice = final.choices[0]
+        asked = list(choice.message.tool_calls or ())
+        round_ = ModelRound(index, started - origin, ttft, model_s, choice.finish_reason, usage,
+                            cost, sent)
+        if not asked:
+            rounds.append(round_)
+            text = choice.message.content or ""
+            conversation.append({"role": "assistant", "content": text})
+            return AgentLoopResult(text, model, tuple(rounds), tuple(conversation),
+                                   clock() - origin)
+        conversation.append({"role": "assistant", "content": choice.message.content,
+                             "tool_calls": [{"id": c.id, "type": "function", "function": {
+                                 "name": c.function.name, "arguments": c.function.arguments}}
+                                 for c in asked]})
+        tools_started = clock()
+        results = await runner([_to_call(toolbox, c.function.name, c.function.arguments)
+                                for c in asked], timeout_per_tool=timeout_per_tool,
+                               total_timeout=total_tool_timeout, clock=clock)
+        tools_s = clock() - tools_started
+        outcomes = tuple(ToolCallOutcome(c.id, c.function.name, c.function.arguments, r,
+                                         result_content(r)) for c, r in zip(asked, results,
+                                                                            strict=True))
+        conversation += [{"role": "tool", "tool_call_id": o.id, "content": o.content}
+                         for o in outcomes]
+        rounds.append(ModelRound(index, started - origin, ttft, model_s, choice.finish_reason,
+                                 usage, cost, sent, outcomes, tools_s, tools_started - origin))
+    raise RoundLimitError(max_rounds, rounds)
