@@ -19,6 +19,8 @@ from course_lib.agent import RoundLimitError, Toolbox, run_agent_loop, support_t
 from course_lib.tools import SupportTools, no_latency
 from course_lib.tracker import CostTracker
 
+pytestmark = pytest.mark.timing
+
 SANDBOX_SEED = 3
 MODEL = "gpt-4o"
 USER_ID, TICKET_ID = 42, 10427
