@@ -215,7 +215,13 @@ class QueryPair:
 
 @dataclass(frozen=True)
 class RoutingQuery:
-    """A support query labelled with the model it needs: ``simple`` (small) or ``complex``."""
+    """A support query labelled with the model it needs: ``simple`` (small) or ``complex``.
+
+    ``article`` is labelled on the complex queries of the test split only, whose answers notebook
+    05 compares: the knowledge-base article that answers the query (at least in part), or None
+    when no article does. A reference answer for such a query is on topic only if it comes from
+    that article. On every other query the field is absent and None.
+    """
 
     id: str
     query: str
@@ -224,6 +230,7 @@ class RoutingQuery:
     turns: int
     split: Split
     note: str | None = None
+    article: str | None = None
 
 
 # --------------------------------------------------------------------------- validation
@@ -495,7 +502,14 @@ def parse_semantic_pairs(text: str, source: str = SEMANTIC_PAIRS_FILE) -> tuple[
 
 # --------------------------------------------------------------------------- routing queries
 
-_QUERY_FIELDS = frozenset({"id", "query", "label", "lang", "turns", "split", "note"})
+_QUERY_FIELDS = frozenset({"id", "query", "label", "lang", "turns", "split", "note",
+                           "article"})
+
+
+def _article(fields: _Fields) -> str | None:
+    if fields.raw.get("article") is None:
+        return None
+    return fields.identifier("article", _ENTRY_ID, "kb-001")
 
 
 def parse_routing_queries(
@@ -520,7 +534,14 @@ def parse_routing_queries(
             turns=fields.integer("turns", minimum=1),
             split=fields.choice("split", SPLITS),
             note=fields.optional_text("note"),
+            article=_article(fields),
         )
+        labelled = query.label == "complex" and query.split == "test"
+        if labelled and "article" not in fields.raw:
+            fields.fail("a complex test query needs field 'article' (an id like 'kb-001', or "
+                        "null when no article answers it)")
+        if not labelled and "article" in fields.raw:
+            fields.fail("field 'article' is labelled on complex test queries only")
         if query.id in id_line:
             fields.fail(f"duplicate id {query.id!r} (first used on line {id_line[query.id]})")
         key = _same_text_key(query.query)

@@ -340,6 +340,16 @@ def test_unknown_split_is_rejected_by_name() -> None:
         load_routing_queries("validation")
 
 
+def test_complex_test_queries_name_articles_that_exist(queries: list[RoutingQuery]) -> None:
+    """Every complex test query is labelled; the labels name real articles, and some are None."""
+    labelled = [q for q in queries if q.label == "complex" and q.split == "test"]
+    articles = [q.article for q in labelled]
+    assert None in articles and sum(a is not None for a in articles) > len(labelled) / 2
+    known = {entry.id for entry in load_knowledge_base()}
+    assert {a for a in articles if a is not None} <= known
+    assert all(q.article is None for q in queries if q not in labelled)
+
+
 def test_routing_language_labels_match_the_text(queries: list[RoutingQuery]) -> None:
     for query in queries:
         assert has_cjk(query.query) == (query.lang == "zh"), query
@@ -449,13 +459,16 @@ def test_a_valid_routing_file_loads_into_typed_records(tmp_path: Path) -> None:
         routing_record(1),
         "",
         routing_record(2, query="配置报错怎么办?", label="complex", lang="zh", turns=7,
-                       split="test", note="keyword"),
+                       split="test", note="keyword", article="kb-032"),
+        routing_record(3, label="complex", split="test", article=None),
     ])
     assert read_routing_queries(path) == [
         RoutingQuery(id="rq-001", query="How do I do thing number 1?", label="simple",
                      lang="en", turns=1, split="train", note=None),
         RoutingQuery(id="rq-002", query="配置报错怎么办?", label="complex", lang="zh",
-                     turns=7, split="test", note="keyword"),
+                     turns=7, split="test", note="keyword", article="kb-032"),
+        RoutingQuery(id="rq-003", query="How do I do thing number 3?", label="complex",
+                     lang="en", turns=1, split="test", note=None, article=None),
     ]
 
 
@@ -478,6 +491,14 @@ def test_a_valid_routing_file_loads_into_typed_records(tmp_path: Path) -> None:
         (routing_record(2, query="   "), r"field 'query' is empty"),
         (routing_record(2, id="query-2"), r"field 'id' must look like 'rq-001', got 'query-2'"),
         (routing_record(2, lable="simple"), r"unknown field\(s\) 'lable'"),
+        (routing_record(2, label="complex", split="test"),
+         r"line 2 \(rq-002\): a complex test query needs field 'article'"),
+        (routing_record(2, article="kb-001"),
+         r"field 'article' is labelled on complex test queries only"),
+        (routing_record(2, label="complex", split="train", article=None),
+         r"field 'article' is labelled on complex test queries only"),
+        (routing_record(2, label="complex", split="test", article="SSO setup"),
+         r"field 'article' must look like 'kb-001', got 'SSO setup'"),
         ('{"id": "rq-002", "query": ', r"line 2: invalid JSON"),
         ("[1, 2]", r"line 2: expected a JSON object, got list"),
     ],
