@@ -33,6 +33,7 @@ from course_lib.agent.playbook import (
     LATENCY_LEVERS,
     LessonRange,
     PlaybookRow,
+    format_change,
     format_playbook,
 )
 from course_lib.agent.prompts import (
@@ -79,6 +80,7 @@ __all__ = [
     "TurnRecord",
     "build_messages",
     "completeness",
+    "format_change",
     "format_playbook",
     "gather_context",
     "ladder",
