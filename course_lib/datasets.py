@@ -205,7 +205,13 @@ class QueryPair:
 
 @dataclass(frozen=True)
 class RoutingQuery:
-    """A support query labelled with the model it needs: ``simple`` (small) or ``complex``."""
+    """A support query labelled with the model it needs: ``simple`` (small) or ``complex``.
+
+    ``article`` is labelled on the complex queries of the test split only, whose answers notebook
+    05 compares: the knowledge-base article that answers the query (at least in part), or None
+    when no article does. A reference answer for such a query is on topic only if it comes from
+    that article. On every other query the field is absent and None.
+    """
 
     id: str
     query: str
@@ -214,6 +220,7 @@ class RoutingQuery:
     turns: int
     split: Split
     note: str | None = None
+    article: str | None = None
 
 
 # --------------------------------------------------------------------------- loading

@@ -17,6 +17,7 @@ from course_lib.agent import (
     LessonRange,
     Levers,
     PlaybookRow,
+    format_change,
     format_playbook,
     ladder,
 )
@@ -127,3 +128,17 @@ def test_the_agents_figure_draws_latencies_in_the_given_unit() -> None:
     assert naive_bars == pytest.approx([2.8, 5.6, 2.8, 5.6])
     with pytest.raises(ValueError, match="time_unit"):
         agents_figure([naive], [naive], time_unit=0)
+
+
+@pytest.mark.parametrize(("cut", "digits", "expected"), [
+    (0.12, 0, "-12%"), (-0.01, 0, "+1%"), (0.996, 1, "-99.6%"), (1.0, 0, "-100%"),
+    (0.001, 0, "0%"), (-0.0004, 1, "0.0%"), (0.0, 0, "0%"),
+])
+def test_a_cut_is_written_as_a_signed_change(cut: float, digits: int, expected: str) -> None:
+    """One sign, from the number: a negative cut (the wait grew) is a "+", never "--"."""
+    assert format_change(cut, digits=digits) == expected
+
+
+def test_a_bad_digit_count_is_rejected_by_name() -> None:
+    with pytest.raises(ValueError, match="digits must be an integer >= 0"):
+        format_change(0.1, digits=-1)

@@ -340,6 +340,23 @@ def test_unknown_split_is_rejected_by_name() -> None:
         load_routing_queries("validation")
 
 
+def test_complex_test_queries_name_articles_that_exist(queries: list[RoutingQuery]) -> None:
+    """Every complex test query is labelled; the labels name real articles, and some are None."""
+    labelled = [q for q in queries if q.label == "complex" and q.split == "test"]
+    articles = [q.article for q in labelled]
+    assert None in articles and sum(a is not None for a in articles) > len(labelled) / 2
+    known = {entry.id for entry in load_knowledge_base()}
+    assert {a for a in articles if a is not None} <= known
+    assert all(q.article is None for q in queries if q not in labelled)
+
+
+def test_the_article_field_is_written_on_complex_test_queries_and_only_there() -> None:
+    """In the file, "article": null says "no article answers it"; elsewhere the key is absent."""
+    for record in raw_lines("routing_queries.jsonl"):
+        labelled = record["label"] == "complex" and record["split"] == "test"
+        assert ("article" in record) == labelled, record["id"]
+
+
 def test_routing_language_labels_match_the_text(queries: list[RoutingQuery]) -> None:
     for query in queries:
         assert has_cjk(query.query) == (query.lang == "zh"), query

@@ -42,6 +42,7 @@ from course_lib.agent.playbook import (
     LATENCY_LEVERS,
     LessonRange,
     PlaybookRow,
+    format_change,
     format_playbook,
 )
 from course_lib.agent.prompts import (
@@ -94,6 +95,7 @@ __all__ = [
     "TurnRecord",
     "build_messages",
     "completeness",
+    "format_change",
     "format_playbook",
     "gather_context",
     "ladder",

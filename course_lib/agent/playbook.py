@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = ["COST_LEVERS", "LATENCY_LEVERS", "LessonRange", "PlaybookRow", "Verdict",
-           "format_playbook"]
+           "format_change", "format_playbook"]
 
 Unit = Literal["share", "factor"]
 Verdict = Literal["inside", "below", "above", "confirmed", "not confirmed"]
@@ -114,6 +114,19 @@ class PlaybookRow:
     measured: str  # the figure as printed, e.g. "27%" or "2.2x (650 -> 300 ms)"
     verdict: Verdict
     why: str
+
+
+def format_change(cut: float, *, digits: int = 0) -> str:
+    """A share of latency removed, written as the change it is: 0.12 -> "-12%", -0.01 -> "+1%".
+
+    The sign comes from the number, so a cut that came out negative (the wait grew) reads "+1%"
+    rather than "--1%"; a change that rounds to nothing is "0%".
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
+        raise ValueError(f"digits must be an integer >= 0, got {digits!r}")
+    if round(cut * 100, digits) == 0:
+        return f"{0:.{digits}%}"
+    return f"{-cut:+.{digits}%}"
 
 
 def format_playbook(title: str, rows: Sequence[PlaybookRow]) -> str:
