@@ -15,11 +15,10 @@ The lesson's implementation 3 (模型路由) in working, measured form:
   queries, monthly cost and a quality proxy, and threshold sweeps;
 * :mod:`~course_lib.router.sticky`: :class:`StickyRouter`, one model per conversation once
   escalated;
-* :mod:`~course_lib.router.ab_test`: the z-test and sample size for the A/B test the lesson
-  recommends.
+* :mod:`~course_lib.router.satisfaction_experiment`: the z-test and sample size for the A/B
+  test the lesson recommends.
 """
 
-from course_lib.router.ab_test import ProportionTest, sample_size_per_arm, two_proportion_z_test
 from course_lib.router.decision import (
     STRONG_MODEL,
     WEAK_MODEL,
@@ -51,6 +50,11 @@ from course_lib.router.features import (
 )
 from course_lib.router.operating import operating_router
 from course_lib.router.rules import LESSON_KEYWORDS, KeywordStats, RuleRouter, fit_thresholds
+from course_lib.router.satisfaction_experiment import (
+    ProportionTest,
+    sample_size_per_arm,
+    two_proportion_z_test,
+)
 from course_lib.router.sticky import Escalation, StickyRouter
 
 __all__ = [

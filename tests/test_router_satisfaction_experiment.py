@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.router.ab_test import sample_size_per_arm, two_proportion_z_test
+from course_lib.router.satisfaction_experiment import sample_size_per_arm, two_proportion_z_test
 
 
 def test_z_test_against_a_hand_computed_example() -> None:
