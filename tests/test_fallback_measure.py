@@ -15,8 +15,8 @@ from course_lib.fallback.measure import (
     Answer,
     CallOutcome,
     LoadSummary,
-    replay,
-    summarize,
+    replay_calls,
+    summarize_calls,
 )
 from course_lib.plots import reliability
 
@@ -44,7 +44,7 @@ def test_replay_turns_failures_into_outcomes_and_keeps_prompt_order() -> None:
             raise RuntimeError("both primary and secondary models failed")
         return Answer("gpt-4o-mini", usage(1000, 100))
 
-    outcomes = asyncio.run(replay(call, ["a", "bad", "c"], concurrency=2))
+    outcomes = asyncio.run(replay_calls(call, ["a", "bad", "c"], concurrency=2))
     assert [o.ok for o in outcomes] == [True, False, True]
     assert outcomes[1].error == "RuntimeError: both primary and secondary models failed"
     # gpt-4o-mini: 1000 x $0.15/1M + 100 x $0.60/1M.
@@ -65,7 +65,7 @@ def test_replay_never_runs_more_than_the_concurrency() -> None:
         running -= 1
         return Answer("gpt-4o", usage(10, 1))
 
-    asyncio.run(replay(call, [str(i) for i in range(20)], concurrency=3))
+    asyncio.run(replay_calls(call, [str(i) for i in range(20)], concurrency=3))
     assert peak == 3
 
 
@@ -73,7 +73,7 @@ def test_replay_measures_latency_on_the_injected_clock() -> None:
     async def call(prompt: str) -> Answer:
         return Answer("gpt-4o", usage(10, 1))
 
-    outcomes = asyncio.run(replay(call, ["a"], concurrency=1, clock=StepClock()))
+    outcomes = asyncio.run(replay_calls(call, ["a"], concurrency=1, clock=StepClock()))
     assert outcomes[0].latency_s == 1.0
 
 
@@ -83,14 +83,14 @@ def test_replay_rejects_bad_concurrency(concurrency) -> None:
         raise AssertionError("never called")
 
     with pytest.raises(ValueError, match="concurrency"):
-        asyncio.run(replay(call, ["a"], concurrency=concurrency))
+        asyncio.run(replay_calls(call, ["a"], concurrency=concurrency))
 
 
 def test_summarize_counts_who_answered_and_percentiles() -> None:
     outcomes = [CallOutcome(True, "gpt-4o", float(s), Decimal("0.01")) for s in range(1, 9)]
     outcomes += [CallOutcome(True, "gpt-4o-mini", 9.0, Decimal("0.001")),
                  CallOutcome(False, None, 10.0, Decimal(0), "DeadlineExceededError")]
-    summary = summarize("chain", outcomes, primary_model="gpt-4o", requests_sent=15)
+    summary = summarize_calls("chain", outcomes, primary_model="gpt-4o", requests_sent=15)
     assert summary.success_rate == 0.9
     assert summary.primary_share == 0.8
     # Latencies 1..10: the median interpolates between 5 and 6; p95 between 9 and 10.
@@ -103,7 +103,7 @@ def test_summarize_counts_who_answered_and_percentiles() -> None:
 
 def test_summarize_needs_outcomes() -> None:
     with pytest.raises(ValueError, match="at least one"):
-        summarize("empty", [], primary_model="gpt-4o")
+        summarize_calls("empty", [], primary_model="gpt-4o")
 
 
 # --- figures ----------------------------------------------------------------------------------

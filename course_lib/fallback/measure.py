@@ -24,7 +24,7 @@ import numpy as np
 
 from course_lib.pricing import usage_cost_usd
 
-__all__ = ["Answer", "CallOutcome", "LoadSummary", "replay", "summarize"]
+__all__ = ["Answer", "CallOutcome", "LoadSummary", "replay_calls", "summarize_calls"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class LoadSummary:
         return None if self.requests_sent is None else self.requests_sent / self.calls
 
 
-async def replay(
+async def replay_calls(
     call: Callable[[str], Awaitable[Answer]],
     prompts: Sequence[str],
     *,
@@ -77,7 +77,7 @@ async def replay(
     if not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
     if not prompts:
-        raise ValueError("replay needs at least one prompt")
+        raise ValueError("replay_calls needs at least one prompt")
     gate = asyncio.Semaphore(concurrency)
 
     async def one(prompt: str) -> CallOutcome:
@@ -95,11 +95,11 @@ async def replay(
     return list(await asyncio.gather(*(one(p) for p in prompts)))
 
 
-def summarize(name: str, outcomes: Sequence[CallOutcome], *, primary_model: str,
+def summarize_calls(name: str, outcomes: Sequence[CallOutcome], *, primary_model: str,
               requests_sent: int | None = None) -> LoadSummary:
     """Success rate, share answered by ``primary_model``, p50/p95/max latency, total cost."""
     if not outcomes:
-        raise ValueError("summarize needs at least one outcome")
+        raise ValueError("summarize_calls needs at least one outcome")
     latencies = np.array([o.latency_s for o in outcomes])
     return LoadSummary(
         name=name,
