@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from course_lib import llm
+from course_lib.budget import UnpricedModelWarning, reset_budget
 
 
 @pytest.fixture(autouse=True)
@@ -94,10 +95,12 @@ def test_the_api_key_never_shows_in_logs_or_errors(monkeypatch, caplog) -> None:
     monkeypatch.setenv("COURSE_LLM_ENDPOINT", "real")
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     monkeypatch.setenv("OPENAI_BASE_URL", sb.base_url)
+    reset_budget()  # a fresh budget warns about gpt-17's missing price, whatever ran before
     with llm.get_client(max_retries=0) as client:
         client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
-        with pytest.raises(openai.NotFoundError) as info:
+        with pytest.raises(openai.NotFoundError) as info, pytest.warns(
+                UnpricedModelWarning, match="gpt-17 has no price"):
             client.chat.completions.create(
                 model="gpt-17", messages=[{"role": "user", "content": "hi"}])
     assert "HTTP Request: POST" in caplog.text  # the requests were logged
