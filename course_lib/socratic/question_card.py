@@ -221,7 +221,7 @@ class QuestionCard(WidgetCard):
         self.check_button.on_click(lambda _button: self.guess(self.guess_input.value))
         self.feedback_view = markdown_widget("", "course-socratic-feedback")
         hide(self.feedback_view)
-        parts += [widgets.HBox([self.guess_input, self.check_button]), self.feedback_view]
+        parts.append(widgets.HBox([self.guess_input, self.check_button]))
 
         self.hints_view = markdown_widget("", "course-socratic-hints")
         hide(self.hints_view)
@@ -244,7 +244,10 @@ class QuestionCard(WidgetCard):
         # Empty until revealed: the answer is not sent to the page before the learner asks.
         self.answer_view = markdown_widget("", "course-socratic-answer")
         hide(self.answer_view)
-        parts += [self.hints_view, widgets.HBox(buttons), self.answer_view]
+        # Feedback goes below the buttons: leaving the answer box (the mousedown of a click on
+        # Reveal) shows it, and above the buttons it would move them before the mouseup, so the
+        # click would be lost.
+        parts += [self.hints_view, widgets.HBox(buttons), self.feedback_view, self.answer_view]
 
         self.assessment_buttons: dict[str, widgets.Button] = {}
         self.assessment_row = widgets.HBox()
