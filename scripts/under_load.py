@@ -69,11 +69,12 @@ def run_once(number: int, busy: int, extra: list[str]) -> Run:
                                      stderr=subprocess.STDOUT)
     finally:
         stop_busy(processes)
-    seconds = time.monotonic() - started
+    run = Run(number, status, time.monotonic() - started, os.getloadavg()[0])
     last_line = log.read_text(encoding="utf-8").strip().splitlines()[-1:] or ["(no output)"]
-    print(f"run {number}: {'green' if status == 0 else 'FAILED'} in {seconds:.0f} s with {busy} "
-          f"busy processes: {last_line[0]}  (log: {log.relative_to(ROOT)})", flush=True)
-    return Run(number, status, seconds, os.getloadavg()[0])
+    print(f"run {number}: {'green' if run.green else 'FAILED'} in {run.seconds:.0f} s with {busy} "
+          f"busy processes (load average {run.load_average:.1f} at the end): {last_line[0]}  "
+          f"(log: {log.relative_to(ROOT)})", flush=True)
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
