@@ -13,11 +13,11 @@ import pytest
 from course_lib.algorithms import RateLimits, SlidingWindowLimiter, TokenWindowLimiter
 from course_lib.algorithms.measure import (
     ManualClock,
-    best_of,
     check_against_graphlib,
     grants_within,
     seconds_per_allow,
 )
+from course_lib.timing import best_of
 
 
 def test_best_of_keeps_the_least_disturbed_run() -> None:

@@ -33,7 +33,8 @@ from course_lib.fallback import (
     FullJitterBackoff,
     StreamInterruptedError,
 )
-from tests.test_fallback_policy import ExtremeRandom, FakeClock, status_error
+from tests.test_fallback_policy import FakeClock, status_error
+from tests.test_retrying import ExtremeRandom
 
 REQUEST = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
 MESSAGES = [{"role": "user", "content": "How do I reset my password?"}]

@@ -6,7 +6,6 @@ Every clock and random draw is injected; nothing here sleeps or touches the netw
 from __future__ import annotations
 
 import asyncio
-import random
 
 import httpx2
 import openai
@@ -58,17 +57,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-class ExtremeRandom(random.Random):
-    """A random source whose uniform draws always land on the upper (or lower) bound."""
-
-    def __init__(self, high: bool) -> None:
-        super().__init__(0)
-        self.high = high
-
-    def uniform(self, a: float, b: float) -> float:
-        return b if self.high else a
 
 
 # --- classification ---------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 a limiter's cost per request at a full window, the topological sort checked against
 ``graphlib``, and a client that waits exactly as long as a limiter tells it to.
 
-- :func:`best_of`: the least time over a few runs. Load only ever adds time, so the minimum is
-  the run the machine disturbed least; the notebook compares such minima as ratios.
+- timings are :func:`course_lib.timing.best_of`: the least time over a few runs. Load only ever
+  adds time, so the minimum is the run the machine disturbed least.
 - :func:`seconds_per_allow`: ``allow()`` on a limiter whose window is full, on a clock that
   moves 1 µs per call, so the log holds ``max_requests`` timestamps, as under heavy traffic.
 - :func:`check_against_graphlib`: on random graphs, :func:`~course_lib.algorithms.topological_sort`
@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import graphlib
 import random
-import time
 from collections.abc import Callable
 from typing import Any
+
+from course_lib.timing import best_of
 
 from ._checks import require_int, require_positive_seconds
 from .token_window import TokenBudget
@@ -26,7 +27,6 @@ from .toposort import find_cycle, topological_sort
 
 __all__ = [
     "ManualClock",
-    "best_of",
     "check_against_graphlib",
     "grants_within",
     "seconds_per_allow",
@@ -41,18 +41,6 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def best_of(repeats: int, fn: Callable[..., Any], *args: Any,
-            clock: Callable[[], float] = time.perf_counter) -> float:
-    """The least seconds ``fn(*args)`` took over ``repeats`` runs."""
-    require_int("repeats", repeats, minimum=1)
-    best = float("inf")
-    for _ in range(repeats):
-        started = clock()
-        fn(*args)
-        best = min(best, clock() - started)
-    return best
 
 
 def seconds_per_allow(limiter_class: Callable[..., Any], max_requests: int,
