@@ -10,7 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from course_lib.router.decision import RouteDecision
-from course_lib.router.rules import LESSON_KEYWORDS, RuleRouter, fit_thresholds
+from course_lib.router.rules import (
+    LESSON_KEYWORDS,
+    RuleRouter,
+    fit_thresholds,
+    format_keyword_report,
+)
 from course_lib.tokens import count_tokens
 
 
@@ -127,6 +132,10 @@ def test_keyword_report_counts_hits_and_false_alarms() -> None:
         ("api", 3, 1, 2), ("报错", 1, 1, 0), ("debug", 0, 0, 0)]
     assert stats[0].precision == pytest.approx(1 / 3)
     assert stats[2].precision is None
+    table = format_keyword_report(stats).splitlines()
+    assert table[0].split() == ["keyword", "hits", "complex", "simple", "precision"]
+    assert table[1].split() == ["api", "3", "1", "2", "33%"]
+    assert table[3].split() == ["debug", "0", "0", "0", "-"]
 
 
 # -- routing ------------------------------------------------------------------------------------

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.router.satisfaction_experiment import sample_size_per_arm, two_proportion_z_test
+from course_lib.router.satisfaction_experiment import (
+    sample_size_per_arm,
+    simulate_ab_test,
+    two_proportion_z_test,
+)
 
 
 def test_z_test_against_a_hand_computed_example() -> None:
@@ -57,3 +61,21 @@ def test_bad_input_is_an_error_that_names_it() -> None:
         sample_size_per_arm(1.0, 0.5)
     with pytest.raises(TypeError, match="successes_b"):
         two_proportion_z_test(1, 10, 2.5, 10)  # type: ignore[arg-type]
+
+
+def test_a_simulated_test_counts_each_arm_and_reads_them() -> None:
+    small = simulate_ab_test(0.80, 0.70, per_arm=200, seed=5)
+    large = simulate_ab_test(0.80, 0.70, per_arm=20_000, seed=5)
+    # The counts are binomial draws near the assumed rates; the reading is the z-test's.
+    assert abs(large.satisfied_a / 20_000 - 0.80) < 0.01
+    assert abs(large.satisfied_b / 20_000 - 0.70) < 0.01
+    assert large.result.significant(0.05)
+    assert large.result == two_proportion_z_test(large.satisfied_a, 20_000,
+                                                 large.satisfied_b, 20_000)
+    # 80% vs 70%: (1.95996 * sqrt(2 * 0.75 * 0.25) + 0.84162 * sqrt(0.16 + 0.21))^2 / 0.1^2
+    # = (1.20022 + 0.51194)^2 / 0.01 = 293.2, rounded up to 294 per arm.
+    assert small.needed_per_arm == large.needed_per_arm == 294
+    assert simulate_ab_test(0.80, 0.70, per_arm=200, seed=5) == small  # seeded
+    assert "200" in small.lines()[0] and "294 rated conversations per arm" in small.lines()[-1]
+    with pytest.raises(TypeError, match="per_arm"):
+        simulate_ab_test(0.8, 0.7, per_arm=2.5, seed=1)

@@ -22,6 +22,7 @@ The lesson's implementation 3 (模型路由) in working, measured form:
 from course_lib.router.decision import (
     STRONG_MODEL,
     WEAK_MODEL,
+    AlwaysModel,
     LabelledQuery,
     RouteDecision,
     Router,
@@ -48,21 +49,37 @@ from course_lib.router.features import (
     memoised,
     unknown_piece_share,
 )
-from course_lib.router.operating import operating_router
-from course_lib.router.rules import LESSON_KEYWORDS, KeywordStats, RuleRouter, fit_thresholds
+from course_lib.router.operating import (
+    K_CANDIDATES,
+    MISS_COST,
+    leave_one_out_correct,
+    operating_router,
+)
+from course_lib.router.rules import (
+    LESSON_KEYWORDS,
+    KeywordStats,
+    RuleRouter,
+    fit_thresholds,
+    format_keyword_report,
+)
 from course_lib.router.satisfaction_experiment import (
     ProportionTest,
+    SimulatedABTest,
     sample_size_per_arm,
+    simulate_ab_test,
     two_proportion_z_test,
 )
 from course_lib.router.sticky import Escalation, StickyRouter
 
 __all__ = [
+    "K_CANDIDATES",
     "LESSON_CONVERSATION",
     "LESSON_CONVERSATIONS_PER_MONTH",
     "LESSON_KEYWORDS",
+    "MISS_COST",
     "STRONG_MODEL",
     "WEAK_MODEL",
+    "AlwaysModel",
     "ConversationShape",
     "EmbeddingRouter",
     "Escalation",
@@ -74,6 +91,7 @@ __all__ = [
     "Router",
     "RoutingReport",
     "RuleRouter",
+    "SimulatedABTest",
     "StickyRouter",
     "SweepPoint",
     "answer_coverage",
@@ -82,13 +100,16 @@ __all__ = [
     "evaluate_router",
     "fit_threshold",
     "fit_thresholds",
+    "format_keyword_report",
     "format_reports",
     "hashed_term_vectors",
+    "leave_one_out_correct",
     "memoised",
     "operating_router",
     "report_routing",
     "sample_size_per_arm",
     "saving_from_weak_share",
+    "simulate_ab_test",
     "sweep_thresholds",
     "two_proportion_z_test",
     "unknown_piece_share",

@@ -46,6 +46,17 @@ class RouteDecision:
             raise ValueError("RouteDecision.reason must say why the model was chosen")
 
 
+@dataclass(frozen=True)
+class AlwaysModel:
+    """A baseline that never routes: ``model`` answers every message ("always gpt-4o-mini")."""
+
+    model: str
+
+    def route(self, query: str, conversation_turns: int) -> RouteDecision:
+        check_route_input(query, conversation_turns)
+        return RouteDecision(self.model, f"always {self.model}")
+
+
 @runtime_checkable
 class Router(Protocol):
     """Anything that picks a model for a message: the contract every course router keeps."""

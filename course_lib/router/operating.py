@@ -20,7 +20,7 @@ from course_lib.router.decision import LabelledQuery
 from course_lib.router.embedding import EmbeddingRouter, fit_threshold
 from course_lib.router.features import combine_embeddings, hashed_term_vectors, memoised
 
-__all__ = ["K_CANDIDATES", "MISS_COST", "operating_router"]
+__all__ = ["K_CANDIDATES", "MISS_COST", "leave_one_out_correct", "operating_router"]
 
 K_CANDIDATES = (3, 5, 7, 9, 11, 15, 21)  # notebook 05's K_VALUES
 MISS_COST = 2  # notebook 05's policy: a hard question answered by mini costs two wasted calls
@@ -47,16 +47,28 @@ def operating_router(
 
         embed = memoised(minilm)
     features = combine_embeddings(embed, hashed_term_vectors)
-    labels = [q.label for q in train]
-    is_complex = np.array([label == "complex" for label in labels])
-    base = EmbeddingRouter.from_examples(train, embed=features, k=1)
+    correct = leave_one_out_correct(train, embed=features, k_candidates=k_candidates)
+    best_k = max(correct, key=lambda k: (correct[k].mean(), -k))
+    router = EmbeddingRouter.from_examples(train, embed=features, k=best_k)
+    threshold = fit_threshold(router.leave_one_out_scores(), [q.label for q in train],
+                              miss_cost=miss_cost)
+    return router.with_settings(threshold=threshold)
+
+
+def leave_one_out_correct(
+    train: Sequence[LabelledQuery], *, embed: EmbedFn, k_candidates: Sequence[int] = K_CANDIDATES
+) -> dict[int, np.ndarray]:
+    """For each ``k``, which training queries the router gets right when each one is scored
+    by the *other* training queries at the threshold 0.5 (one bool per query, in order).
+
+    The mean of a row is the leave-one-out accuracy that chooses ``k`` without touching the
+    test split; the rows split by language show where a feature set fails.
+    """
     usable = [k for k in k_candidates if k < len(train)]
     if not usable:
         raise ValueError(f"no k in {tuple(k_candidates)} is smaller than the {len(train)} "
                          "training queries")
-    accuracy = {k: float(((base.with_settings(k=k).leave_one_out_scores() >= 0.5)
-                          == is_complex).mean()) for k in usable}
-    best_k = max(usable, key=lambda k: (accuracy[k], -k))
-    router = base.with_settings(k=best_k)
-    threshold = fit_threshold(router.leave_one_out_scores(), labels, miss_cost=miss_cost)
-    return router.with_settings(threshold=threshold)
+    is_complex = np.array([q.label == "complex" for q in train])
+    base = EmbeddingRouter.from_examples(train, embed=embed, k=1)
+    return {k: (base.with_settings(k=k).leave_one_out_scores() >= 0.5) == is_complex
+            for k in usable}

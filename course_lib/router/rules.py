@@ -136,6 +136,16 @@ class KeywordStats:
         return self.complex_hits / self.hits if self.hits else None
 
 
+def format_keyword_report(report: Iterable[KeywordStats]) -> str:
+    """A table of :meth:`RuleRouter.keyword_report`: hits, complex and simple hits, precision."""
+    lines = [f"{'keyword':10} {'hits':>4} {'complex':>7} {'simple':>6}  precision"]
+    for stats in report:
+        precision = "-" if stats.precision is None else f"{stats.precision:.0%}"
+        lines.append(f"{stats.keyword:10} {stats.hits:4} {stats.complex_hits:7} "
+                     f"{stats.simple_hits:6}  {precision:>9}")
+    return "\n".join(lines)
+
+
 class RuleRouter:
     """Strong model when a keyword matches, the conversation is long, or the query is long.
 

@@ -24,7 +24,15 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
-__all__ = ["ProportionTest", "sample_size_per_arm", "two_proportion_z_test"]
+import numpy as np
+
+__all__ = [
+    "ProportionTest",
+    "SimulatedABTest",
+    "sample_size_per_arm",
+    "simulate_ab_test",
+    "two_proportion_z_test",
+]
 
 _STANDARD_NORMAL = NormalDist()
 
@@ -121,3 +129,45 @@ def sample_size_per_arm(
     spread = (z_alpha * math.sqrt(2 * mean_rate * (1 - mean_rate))
               + z_power * math.sqrt(rate_a * (1 - rate_a) + rate_b * (1 - rate_b)))
     return math.ceil(spread**2 / (rate_a - rate_b) ** 2)
+
+
+@dataclass(frozen=True)
+class SimulatedABTest:
+    """An A/B test run on assumed satisfaction rates: what it counted, and what it concluded."""
+
+    assumed_a: float
+    assumed_b: float
+    per_arm: int
+    satisfied_a: int
+    satisfied_b: int
+    result: ProportionTest
+    needed_per_arm: int
+
+    def lines(self) -> list[str]:
+        """The test read out: each arm, the difference with its interval, and the size needed."""
+        r = self.result
+        return [
+            f"  A always strong: {self.satisfied_a}/{self.per_arm} = {r.rate_a:.1%}   "
+            f"(assumed rate {self.assumed_a:.1%})",
+            f"  B routed       : {self.satisfied_b}/{self.per_arm} = {r.rate_b:.1%}   "
+            f"(assumed rate {self.assumed_b:.1%})",
+            f"  difference B - A: {r.difference:+.1%}, 95% interval [{r.ci_low:+.1%}, "
+            f"{r.ci_high:+.1%}], z = {r.z:.2f}, p = {r.p_value:.3f}",
+            f"  significant at 5%: {r.significant(0.05)}",
+            f"  to detect {self.assumed_a:.1%} vs {self.assumed_b:.1%} (80% power, 5% two-sided): "
+            f"{self.needed_per_arm:,} rated conversations per arm",
+        ]
+
+
+def simulate_ab_test(assumed_a: float, assumed_b: float, *, per_arm: int,
+                     seed: int) -> SimulatedABTest:
+    """Rate ``per_arm`` conversations in each arm at the assumed rates (a seeded binomial draw),
+    read the counts with :func:`two_proportion_z_test`, and size the test that would be needed
+    with :func:`sample_size_per_arm`. The rates are assumptions; only the arithmetic is real."""
+    per_arm = _count("per_arm", per_arm, minimum=1)
+    needed = sample_size_per_arm(assumed_a, assumed_b)
+    rng = np.random.default_rng(seed)
+    satisfied_a = int(rng.binomial(per_arm, assumed_a))
+    satisfied_b = int(rng.binomial(per_arm, assumed_b))
+    result = two_proportion_z_test(satisfied_a, per_arm, satisfied_b, per_arm)
+    return SimulatedABTest(assumed_a, assumed_b, per_arm, satisfied_a, satisfied_b, result, needed)
