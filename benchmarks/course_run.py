@@ -1,12 +1,18 @@
 """The whole course, timed: nbval over every notebook and every exercise solution.
 
-This is what a teacher's CI (and ``make test``) pays for the notebooks: each one executed top
-to bottom in a fresh kernel, against the local sandbox, in a subprocess with
-``COURSE_LLM_ENDPOINT=sandbox`` so no real endpoint is ever called. The goal is a wall time of
-at most 180 s on a 2-core machine; the figure is wall time over that budget. Where the time
-goes is pytest's own ``--durations`` report (the slowest cells), kept as this row's profile.
-Most of a notebook's time is simulated latency it waits out on purpose, so the figure depends
-more on the time scales the notebooks choose than on the CPU; a busy machine still slows it.
+This is what a teacher's CI pays for the notebooks: each one executed top to bottom in a fresh
+kernel, against the local sandbox, in a subprocess with ``COURSE_LLM_ENDPOINT=sandbox`` so no
+real endpoint is ever called. Two goals on a 2-core machine:
+
+* the whole course in at most :data:`BUDGET_S` of wall time, run as a teacher's CI would run
+  it: one pytest-xdist worker per core (``-n 2 --dist loadfile``: each notebook stays whole in
+  one kernel, two notebooks at a time). A notebook spends much of its time waiting out simulated
+  latency, so two at a time use the cores that one leaves idle;
+* no notebook over :data:`NOTEBOOK_BUDGET_S` (setup, cells and teardown), measured in that same
+  run, so beside another notebook competing for the CPU.
+
+Where the time goes is pytest's own ``--durations`` report, kept as the rows' profile.
+(``make test`` runs the notebooks one at a time, among the other tests.)
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from pathlib import Path
 from benchmarks.results import Config, Goal, Measurement, Quantity
 
 GROUP = "course"
-BUDGET_S = 180.0
+BUDGET_S = 120.0
+NOTEBOOK_BUDGET_S = 20.0
+WORKERS = 2  # one per core of the course's 2-core CI machines
 ROOT = Path(__file__).resolve().parent.parent
 QUICK_NOTEBOOK = "notebooks/00_start_here.ipynb"
 
@@ -74,9 +82,10 @@ def run(config: Config) -> list[Measurement]:
     with tempfile.TemporaryDirectory(prefix="course-bench-") as scratch:
         env = {**os.environ, "COURSE_LLM_ENDPOINT": "sandbox",
                "COURSE_PROGRESS_PATH": str(Path(scratch) / "progress.json")}
-        command = [sys.executable, "-m", "pytest", *paths, "--nbval-lax", "--nbval-current-env",
-                   "-q", "-p", "no:cacheprovider", "--durations=0", "--durations-min=0",
-                   "--color=no"]
+        workers = [] if config.quick else ["-n", str(WORKERS), "--dist", "loadfile"]
+        command = [sys.executable, "-m", "pytest", *paths, *workers, "--nbval-lax",
+                   "--nbval-current-env", "-q", "-p", "no:cacheprovider", "--durations=0",
+                   "--durations-min=0", "--color=no"]
         load = os.getloadavg()[0]
         started = time.perf_counter()
         completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
@@ -93,14 +102,29 @@ def run(config: Config) -> list[Measurement]:
             f"{load:.1f} at the start")
     if not passed:
         note += f"; FAILED: {', '.join(failures) or 'see profile'}"
-    goal = Goal("<=", 1.0, source="brief: ≤ 180 s on 2 cores")
-    return [Measurement(
-        f"{GROUP}.nbval_wall_time", GROUP, "whole course under nbval: wall time vs 180 s budget",
-        ours=Quantity("nbval wall time" + ("" if passed else " (with failures)"), wall_s, "s",
-                      (wall_s,), {"exit_code": float(completed.returncode),
-                                  **{f"{name} s": seconds
-                                     for name, seconds in seconds_per_file(output).items()}}),
-        peer=Quantity("the goal's budget", BUDGET_S, "s", reference="budget"),
-        ratio=wall_s / BUDGET_S, ratio_kind="wall/budget",
-        goal=goal if not config.quick else None,
-        profile=lambda: report, note=note)]
+    goal = Goal("<=", 1.0, source=f"brief: ≤ {BUDGET_S:.0f} s on 2 cores")
+    per_file = seconds_per_file(output)
+    slowest_name, slowest_s = next(iter(per_file.items()), ("no notebook", 0.0))
+    return [
+        Measurement(
+            f"{GROUP}.nbval_wall_time", GROUP,
+            f"whole course under nbval ({WORKERS} workers): wall time vs {BUDGET_S:.0f} s budget",
+            ours=Quantity("nbval wall time" + ("" if passed else " (with failures)"), wall_s, "s",
+                          (wall_s,), {"exit_code": float(completed.returncode),
+                                      **{f"{name} s": seconds
+                                         for name, seconds in per_file.items()}}),
+            peer=Quantity("the goal's budget", BUDGET_S, "s", reference="budget"),
+            ratio=wall_s / BUDGET_S, ratio_kind="wall/budget",
+            goal=goal if not config.quick else None,
+            profile=lambda: report, note=note),
+        Measurement(
+            f"{GROUP}.slowest_notebook", GROUP,
+            f"slowest notebook under nbval: its time vs {NOTEBOOK_BUDGET_S:.0f} s budget",
+            ours=Quantity(f"{slowest_name}" + ("" if passed else " (with failures)"), slowest_s,
+                          "s", (slowest_s,)),
+            peer=Quantity("the goal's budget", NOTEBOOK_BUDGET_S, "s", reference="budget"),
+            ratio=slowest_s / NOTEBOOK_BUDGET_S, ratio_kind="time/budget",
+            goal=(Goal("<=", 1.0, source=f"brief: no notebook over {NOTEBOOK_BUDGET_S:.0f} s")
+                  if not config.quick else None),
+            profile=lambda: report, note=note),
+    ]

@@ -94,3 +94,37 @@ def test_money_in_markdown_is_never_typeset_as_maths(path: Path) -> None:
         if cell["cell_type"] == "markdown":
             found = _paragraphs_with_bare_dollars("".join(cell["source"]))
             assert not found, f"cell {index}: write \\\\$ for money in: {found[0][:120]!r}"
+
+
+MAX_CELL_LINES = 40  # a cell a learner reads in one look; harness code lives in course_lib
+MAX_NOTEBOOK_LINES = 350  # a lesson first and a lab second
+
+
+def code_line_counts(path: Path) -> list[tuple[int, int]]:
+    """(cell number, lines) of every code cell, hidden ones included: collapsing a cell's input
+    hides it from the learner's eye, not from the reader who opens the notebook."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [(index, len("".join(cell["source"]).splitlines()))
+            for index, cell in enumerate(cells) if cell["cell_type"] == "code"]
+
+
+def test_the_line_counts_count_every_line() -> None:
+    counts = dict(code_line_counts(ROOT / "notebooks" / "00_start_here.ipynb"))
+    cells = json.loads((ROOT / "notebooks" / "00_start_here.ipynb").read_text("utf-8"))["cells"]
+    first_code = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
+    assert counts[first_code] == "".join(cells[first_code]["source"]).count("\n") + 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_code_cell_is_a_wall(path: Path) -> None:
+    walls = [(index, lines) for index, lines in code_line_counts(path) if lines > MAX_CELL_LINES]
+    assert not walls, (f"cells longer than {MAX_CELL_LINES} lines (cell number, lines): {walls}; "
+                       "move the harness into course_lib so the experiment is one call")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_notebook_shows_at_most_350_lines_of_code(path: Path) -> None:
+    total = sum(lines for _, lines in code_line_counts(path))
+    assert total <= MAX_NOTEBOOK_LINES, (
+        f"{total} lines of code, over {MAX_NOTEBOOK_LINES}: move harness code into course_lib, "
+        "or advanced material into a deep dive explained in words")
