@@ -13,6 +13,7 @@ Notebook 04 builds on these, one concept per module:
 ``typo``                 ``TypoTolerantCache``: a cached question found again despite a typo
 ``guards``               vetoes for matches the embedding model cannot judge
 ``threshold``            precision/recall of hit decisions vs threshold, and the choice
+``experiments``          notebook 04's experiments: the bot's model call, a day replayed
 """
 
 from course_lib.cache.cached_answer import CachedAnswer, CorruptCacheValueError
