@@ -731,3 +731,21 @@ def test_embedding_memo_is_bounded_in_bytes_and_keeps_no_texts() -> None:
     assert calls == []
     memo.embed(texts[:1], embed)
     assert calls == [texts[:1]]
+
+
+def test_sandboxes_given_one_memo_embed_a_text_once_between_them(monkeypatch) -> None:
+    from course_lib import embeddings
+    from course_lib.sandbox.caches import EmbeddingMemo
+
+    calls: list[list[str]] = []
+    real = embeddings.embed
+    monkeypatch.setattr(embeddings, "embed", lambda texts: calls.append(list(texts)) or real(texts))
+    memo = EmbeddingMemo()
+    vectors = []
+    for _ in range(2):
+        with sandbox.start(time_scale=0, embedding_memo=memo) as handle, openai.OpenAI(
+                base_url=handle.base_url, api_key="test", max_retries=0) as client:
+            vectors.append(client.embeddings.create(
+                model="text-embedding-3-small", input=["shared memo test"],
+                encoding_format="float").data[0].embedding)
+    assert calls == [["shared memo test"]] and vectors[0] == vectors[1] and len(memo) == 1
