@@ -634,7 +634,7 @@ def test_time_strategies_counts_requests_and_never_beats_its_own_waits():
     # 40 waits of about 60 ms at time scale 0.02 (the sandbox's jitter is within a few %).
     assert one.ideal_s == pytest.approx(40 * 0.06 * 0.02, rel=3 * profile.jitter)
     # One after the other, a run cannot end before the sum of its waits.
-    assert one.measured_s >= one.ideal_s and one.machine_s >= 0
+    assert one.measured_s >= one.ideal_s
     assert one.texts == batched.texts == 40 and batched.report.requests == 2
     assert handle.time_scale == 0.02
     with pytest.raises(ValueError, match="repeats"):

@@ -98,11 +98,6 @@ class StrategyTiming:
                 raise ValueError(f"{self.name}: {label} must be a positive number of seconds, "
                                  f"got {value!r}")
 
-    @property
-    def machine_s(self) -> float:
-        """The measured time beyond the waits: this machine's own work (and its load)."""
-        return self.measured_s - self.ideal_s
-
 
 async def time_strategies(handle: SandboxHandle, model: str, texts: Sequence[str],
                           strategies: Mapping[str, tuple[int, int]], *, time_scale: float,
