@@ -545,6 +545,15 @@ def test_fault_configuration_errors() -> None:
         injector.set_rates(r500=0.6, r503=0.6)
     with pytest.raises(ValueError, match="count"):
         injector.script("500", count=0)
+    with pytest.raises(ValueError, match="after"):
+        injector.script("500", after=-1)
+
+
+def test_a_scripted_fault_can_wait_for_requests_to_pass_first() -> None:
+    injector = FaultInjector()
+    injector.script("500", count=2, model="m", after=2)
+    kinds = [getattr(injector.decide("m"), "kind", None) for _ in range(5)]
+    assert kinds == [None, None, "500", "500", None]
 
 
 def test_fault_rates_are_limited_across_calls_not_only_within_one() -> None:
