@@ -34,15 +34,13 @@ from course_lib.batching import (
     BatchEmbeddingError,
     EmbeddingInputError,
     FullJitterBackoff,
-    MeasuredCost,
-    PlannedRequest,
     SharedPause,
     check_inputs,
     ideal_seconds,
     index_ranges,
-    measure_machine_cost,
     plan_batches,
     predict_seconds,
+    time_strategies,
 )
 from course_lib.lesson.batch_embedder import (
     BatchFailedError,
@@ -54,7 +52,7 @@ from course_lib.plots.throughput import (
     attempt_timeline_figure,
     strategy_times_figure,
 )
-from course_lib.sandbox.profiles import ModelProfile
+from course_lib.sandbox.profiles import ModelProfile, profile_for
 
 pytestmark = pytest.mark.timing
 
@@ -492,23 +490,19 @@ def test_index_ranges_are_compact():
 
 
 def test_ideal_time_of_waits_alone_is_rounds_times_latency():
-    requests = [PlannedRequest(0.0, 0.06)] * 11
-    assert ideal_seconds(requests, concurrency=1) == pytest.approx(0.66)
-    assert ideal_seconds(requests, concurrency=4) == pytest.approx(0.18)  # 3 rounds
+    waits = [0.06] * 11
+    assert ideal_seconds(waits, concurrency=1) == pytest.approx(0.66)
+    assert ideal_seconds(waits, concurrency=4) == pytest.approx(0.18)  # 3 rounds
 
 
-def test_ideal_time_when_the_shared_cpu_is_the_bottleneck():
-    # CPU 1 s each, in series: the 4th request's CPU ends at 4 s, then it waits 0.5 s.
-    assert ideal_seconds([PlannedRequest(1.0, 0.5)] * 4, concurrency=4) == 4.5
-    # One slot: CPU and wait of each request in series.
-    assert ideal_seconds([PlannedRequest(1.0, 0.5)] * 4, concurrency=1) == 6.0
-
-
-def test_measured_cost_is_the_line_through_two_measurements():
-    cost = MeasuredCost.fit(single_s=0.004, batch_s=0.103, batch_size=100)
-    assert cost.per_text_s == pytest.approx(0.001)
-    assert cost.per_request_s == pytest.approx(0.003)
-    assert cost.of(10) == pytest.approx(0.013)
+def test_ideal_time_gives_each_wait_to_the_first_free_slot():
+    # Slots free at 3 s and 1 s after the first two; the third wait (1 s) takes the second slot.
+    assert ideal_seconds([3.0, 1.0, 1.0, 1.0], concurrency=2) == 3.0
+    assert ideal_seconds([], concurrency=3) == 0.0
+    with pytest.raises(ValueError, match="concurrency"):
+        ideal_seconds([1.0], concurrency=0)
+    with pytest.raises(ValueError, match="wait"):
+        ideal_seconds([-1.0])
 
 
 # --------------------------------------------------------------------------- the real sandbox
@@ -613,69 +607,53 @@ def test_the_port_sends_an_over_limit_batch_and_an_empty_string_to_the_api(sb):
 # --------------------------------------------------------------------------- predictions
 
 
-def test_predict_seconds_follows_the_latency_model_and_the_machine():
+def test_predict_seconds_follows_the_latency_model():
     profile = ModelProfile("m", "embedding", "m", ttft_base_s=0.06,
                            ttft_per_prompt_token_s=0.000_002, tokens_per_second=0.0,
                            jitter=0.0, context_window=8192)
     batches = plan_batches([1000, 500], max_inputs=1, max_tokens=300_000)
     # (60 ms + 2 ms) and (60 ms + 1 ms), halved by the time scale, one after the other.
     assert predict_seconds(batches, profile, time_scale=0.5) == pytest.approx(0.0615)
-    machine = MeasuredCost(per_request_s=0.01, per_text_s=0.0)
-    assert predict_seconds(batches, profile, time_scale=0.5, machine=machine) == pytest.approx(
-        0.0815)
-    # Two slots: both wait at once after their CPU turns (0.01, then 0.02 s).
-    assert predict_seconds(batches, profile, time_scale=0.5, concurrency=2,
-                           machine=machine) == pytest.approx(0.02 + 0.0305)
+    # Two slots: both wait at once, the longer one ends last.
+    assert predict_seconds(batches, profile, time_scale=0.5, concurrency=2) == pytest.approx(0.031)
 
 
-class MachineClient:
-    """Each request costs 2 ms + 1 ms per text of one serial CPU: the fake clock moves by it."""
-
-    def __init__(self) -> None:
-        self.clock = FakeClock()
-        self.embeddings = self
-
-    async def create(self, *, input: list[str], model: str) -> None:
-        self.clock.now += 0.002 + 0.001 * len(input)
-        await asyncio.sleep(0)
-
-
-@pytest.mark.parametrize("concurrency", [1, 4])
-def test_measure_machine_cost_recovers_the_per_request_and_per_text_costs(concurrency):
-    client = MachineClient()
-    cost = run(measure_machine_cost(client, MODEL, texts(400), batches=4, repeats=2,
-                                    concurrency=concurrency, clock=client.clock))
-    assert cost.per_request_s == pytest.approx(0.002)
-    assert cost.per_text_s == pytest.approx(0.001)
-
-
-def test_measure_machine_cost_keeps_the_fastest_observation():
-    client = MachineClient()
-    slow_calls = {2, 3, 4}  # three of the five singles are slowed down by "another program"
-
-    async def create(*, input: list[str], model: str) -> None:
-        client.calls = getattr(client, "calls", 0) + 1
-        client.clock.now += 0.002 + 0.001 * len(input) + (0.5 if client.calls in slow_calls else 0)
-
-    client.create = create  # type: ignore[method-assign]
-    cost = run(measure_machine_cost(client, MODEL, texts(10), singles=5, batches=0,
-                                    clock=client.clock))
-    assert cost.per_request_s == pytest.approx(0.003) and cost.per_text_s == 0.0
+def test_time_strategies_counts_requests_and_never_beats_its_own_waits():
+    sentences = [f"support question number {n}?" for n in range(40)]
+    strategies = {"one per request": (1, 1), "20 per request, 2 in flight": (20, 2)}
+    with sandbox.start(time_scale=0, seed=3) as handle:
+        timings = run(time_strategies(handle, MODEL, sentences, strategies, time_scale=0.02,
+                                      repeats=3))
+        sent = len(handle.requests)
+    one, batched = timings
+    assert [t.name for t in timings] == list(strategies)
+    assert (one.requests, batched.requests) == (40, 2)
+    # One warm-up request of all 40, the baseline once, the batched strategy three times.
+    assert sent == 1 + 40 + 3 * 2
+    profile = profile_for(MODEL)
+    # 40 waits of about 60 ms at time scale 0.02 (the sandbox's jitter is within a few %).
+    assert one.ideal_s == pytest.approx(40 * 0.06 * 0.02, rel=3 * profile.jitter)
+    # One after the other, a run cannot end before the sum of its waits.
+    assert one.measured_s >= one.ideal_s
+    assert one.texts == batched.texts == 40 and batched.report.requests == 2
+    assert handle.time_scale == 0.02
+    with pytest.raises(ValueError, match="repeats"):
+        run(time_strategies(handle, MODEL, sentences, strategies, time_scale=0.02, repeats=0))
 
 
 # --------------------------------------------------------------------------- figures
 
 
-def test_the_strategy_figure_draws_three_bars_per_strategy():
-    timings = [StrategyTiming("one", 10.0, 9.0, 6.0, texts=1000),
-               StrategyTiming("batched", 2.0, 1.9, 0.07, texts=1000)]
+def test_the_strategy_figure_draws_two_bars_per_strategy():
+    timings = [StrategyTiming("one", 10.0, 6.0, requests=1000, texts=1000),
+               StrategyTiming("batched", 2.0, 0.07, requests=10, texts=1000)]
     figure = strategy_times_figure(timings)
     try:
-        assert len(figure.axes[0].patches) == 6
+        assert len(figure.axes[0].patches) == 4
     finally:
         plt.close(figure)
     with pytest.raises(ValueError, match="positive number of seconds"):
-        StrategyTiming("broken", 0.0)
+        StrategyTiming("broken", 0.0, 1.0, requests=1, texts=1)
 
 
 def test_the_timeline_draws_every_attempt_and_shades_pauses():

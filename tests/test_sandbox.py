@@ -545,6 +545,15 @@ def test_fault_configuration_errors() -> None:
         injector.set_rates(r500=0.6, r503=0.6)
     with pytest.raises(ValueError, match="count"):
         injector.script("500", count=0)
+    with pytest.raises(ValueError, match="after"):
+        injector.script("500", after=-1)
+
+
+def test_a_scripted_fault_can_wait_for_requests_to_pass_first() -> None:
+    injector = FaultInjector()
+    injector.script("500", count=2, model="m", after=2)
+    kinds = [getattr(injector.decide("m"), "kind", None) for _ in range(5)]
+    assert kinds == [None, None, "500", "500", None]
 
 
 def test_fault_rates_are_limited_across_calls_not_only_within_one() -> None:
@@ -731,3 +740,21 @@ def test_embedding_memo_is_bounded_in_bytes_and_keeps_no_texts() -> None:
     assert calls == []
     memo.embed(texts[:1], embed)
     assert calls == [texts[:1]]
+
+
+def test_sandboxes_given_one_memo_embed_a_text_once_between_them(monkeypatch) -> None:
+    from course_lib import embeddings
+    from course_lib.sandbox.caches import EmbeddingMemo
+
+    calls: list[list[str]] = []
+    real = embeddings.embed
+    monkeypatch.setattr(embeddings, "embed", lambda texts: calls.append(list(texts)) or real(texts))
+    memo = EmbeddingMemo()
+    vectors = []
+    for _ in range(2):
+        with sandbox.start(time_scale=0, embedding_memo=memo) as handle, openai.OpenAI(
+                base_url=handle.base_url, api_key="test", max_retries=0) as client:
+            vectors.append(client.embeddings.create(
+                model="text-embedding-3-small", input=["shared memo test"],
+                encoding_format="float").data[0].embedding)
+    assert calls == [["shared memo test"]] and vectors[0] == vectors[1] and len(memo) == 1

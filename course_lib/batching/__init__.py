@@ -12,12 +12,11 @@ from course_lib.batching.embedder import (
     MalformedResponseError,
 )
 from course_lib.batching.ideal import (
-    MeasuredCost,
-    PlannedRequest,
+    StrategyTiming,
     ideal_seconds,
-    measure_machine_cost,
     model_latency_s,
     predict_seconds,
+    time_strategies,
 )
 from course_lib.batching.inputs import EmbeddingInputError, InvalidInput, check_inputs
 from course_lib.batching.pause import SharedPause
@@ -48,14 +47,13 @@ __all__ = [
     "FullJitterBackoff",
     "InvalidInput",
     "MalformedResponseError",
-    "MeasuredCost",
-    "PlannedRequest",
     "SharedPause",
+    "StrategyTiming",
     "check_inputs",
     "ideal_seconds",
     "index_ranges",
-    "measure_machine_cost",
     "model_latency_s",
     "plan_batches",
     "predict_seconds",
+    "time_strategies",
 ]

@@ -1,10 +1,10 @@
-"""Batch embedding, drawn: how long each strategy took next to its prediction, and what each
+"""Batch embedding, drawn: how long each strategy took next to its ideal, and what each
 request did over time.
 
 :func:`strategy_times_figure` puts the measured time of each way of sending the same texts (one
-per request, batched, batched and concurrent) beside two predictions: the latency model alone
-(what a real provider's round trips cost) and the latency model plus the machine's own work
-(what this sandbox can do). A log scale, because the strategies differ by orders of magnitude.
+per request, batched, batched and concurrent) beside its ideal: the simulated round trips alone
+(what a real provider's waits cost). A log scale, because the strategies differ by orders of
+magnitude.
 
 :func:`attempt_timeline_figure` draws every request of one or more runs as a bar on its batch's
 row, coloured by outcome, with shared rate-limit pauses shaded: concurrency shows as bars that
@@ -13,14 +13,13 @@ overlap, a retry as a second bar on the same row, a 429 pause as a band nobody s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from course_lib.batching.ideal import StrategyTiming
 from course_lib.batching.report import BatchReport
 
 __all__ = ["StrategyTiming", "attempt_timeline_figure", "strategy_times_figure"]
@@ -30,44 +29,19 @@ _ERROR_COLOUR = "#c0392b"
 _PAUSE_COLOUR = "#f6d38f"
 
 
-@dataclass(frozen=True)
-class StrategyTiming:
-    """One strategy's measured seconds and its two predictions (``None``: not predicted)."""
-
-    name: str
-    measured_s: float
-    predicted_s: float | None = None
-    latency_model_s: float | None = None
-    texts: int | None = None
-
-    def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise ValueError("a strategy needs a name")
-        for label in ("measured_s", "predicted_s", "latency_model_s"):
-            value = getattr(self, label)
-            if value is not None and (not math.isfinite(value) or value <= 0):
-                raise ValueError(f"{self.name}: {label} must be a positive number of seconds, "
-                                 f"got {value!r}")
-
-
 def strategy_times_figure(timings: Sequence[StrategyTiming], *, title: str = "") -> Figure:
-    """Horizontal bars per strategy: measured, predicted (model + machine), model alone."""
+    """Horizontal bars per strategy: the ideal (its simulated waits alone) and measured."""
     if not timings:
         raise ValueError("no strategies to draw")
     series = [
-        ("latency model alone (the provider's round trips)", "latency_model_s", "#9ecae1"),
-        ("predicted: latency model + this machine's work", "predicted_s", "#3182bd"),
-        ("measured", "measured_s", "#e6550d"),
+        ("ideal: the simulated round trips alone (a real provider's view)", "ideal_s", "#9ecae1"),
+        ("measured on this machine", "measured_s", "#e6550d"),
     ]
     figure, ax = plt.subplots(figsize=(9, 1.1 * len(timings) + 1.4), layout="constrained")
     height = 0.8 / len(series)
     for offset, (label, attribute, colour) in enumerate(series):
-        rows = [(row, getattr(t, attribute)) for row, t in enumerate(timings)
-                if getattr(t, attribute) is not None]
-        if not rows:
-            continue
-        positions = [row + (offset - 1) * height for row, _ in rows]
-        values = [value for _, value in rows]
+        positions = [row + (offset - 0.5) * height for row in range(len(timings))]
+        values = [getattr(timing, attribute) for timing in timings]
         ax.barh(positions, values, height=height * 0.95, color=colour, label=label)
         for position, value in zip(positions, values, strict=True):
             ax.text(value * 1.08, position, _seconds(value), va="center", fontsize=8)
@@ -76,9 +50,9 @@ def strategy_times_figure(timings: Sequence[StrategyTiming], *, title: str = "")
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("seconds (log scale)")
-    largest = max(getattr(t, a) or 0 for t in timings for _, a, _ in series)
+    largest = max(getattr(t, a) for t in timings for _, a, _ in series)
     ax.set_xlim(right=largest * 4)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8,
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8,
               frameon=False)
     if title:
         ax.set_title(title)
@@ -86,9 +60,8 @@ def strategy_times_figure(timings: Sequence[StrategyTiming], *, title: str = "")
 
 
 def _label(timing: StrategyTiming) -> str:
-    if timing.texts is None:
-        return timing.name
-    return f"{timing.name}\n{timing.texts / timing.measured_s:,.0f} texts/s measured"
+    return (f"{timing.name}\n{timing.requests:,} requests, "
+            f"{timing.texts / timing.measured_s:,.0f} texts/s measured")
 
 
 def _seconds(value: float) -> str:

@@ -58,7 +58,7 @@ class FaultInjector:
     retry_after_s: float = 1.0
     cut_after_tokens: int = 5
     _rules: list[_RateRule] = field(default_factory=list)
-    _scripted: dict[str | None, deque[FaultKind]] = field(
+    _scripted: dict[str | None, deque[FaultKind | None]] = field(  # None: let one pass
         default_factory=lambda: defaultdict(deque)
     )
     _counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -102,14 +102,18 @@ class FaultInjector:
                            if rule.models is None or model in rule.models)
                 for model in [*named, None]}
 
-    def script(self, kind: FaultKind, count: int = 1, model: str | None = None) -> None:
-        """Make the next ``count`` requests (for ``model``, or any model) fail with ``kind``."""
+    def script(self, kind: FaultKind, count: int = 1, model: str | None = None, *,
+               after: int = 0) -> None:
+        """Make the next ``count`` requests (for ``model``, or any model) fail with ``kind``,
+        once ``after`` requests have passed untouched (``after=2``: the third one fails)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {FAULT_KINDS}")
         if count < 1:
             raise ValueError(f"count must be at least 1, got {count}")
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValueError(f"after must be a whole number of requests >= 0, got {after!r}")
         with self._lock:
-            self._scripted[model].extend([kind] * count)
+            self._scripted[model].extend([None] * after + [kind] * count)
 
     def clear(self) -> None:
         """No more failures; request counters restart so a seed replays from the start."""
@@ -132,7 +136,8 @@ class FaultInjector:
             for key in (model, None):
                 queue = self._scripted.get(key)
                 if queue:
-                    return self._fault(queue.popleft())
+                    kind = queue.popleft()
+                    return None if kind is None else self._fault(kind)
             index = self._counters[model]
             self._counters[model] += 1
             rules = [rule for rule in self._rules if rule.models is None or model in rule.models]

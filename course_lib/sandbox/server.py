@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 
 from course_lib.sandbox.app import RequestRecord, SandboxState, SimulatedStreamCut, create_app
+from course_lib.sandbox.caches import EmbeddingMemo
 from course_lib.sandbox.faults import FaultInjector
 from course_lib.sandbox.serve_as import parse_serve_as
 from course_lib.serving import BackgroundServer, ServerHandle
@@ -95,6 +96,7 @@ def start(
     log_level: str = "warning",
     warm: bool = True,
     serve_as: str | Mapping[str, str] | None = None,
+    embedding_memo: EmbeddingMemo | None = None,
 ) -> SandboxHandle:
     """Start a sandbox on ``127.0.0.1:port`` (0: any free port) and wait until it answers.
 
@@ -103,7 +105,9 @@ def start(
     ``warm`` loads the tokenizers, the knowledge base and the embedding model first (once per
     process), so the first request measured is not also the one that pays for loading them.
     ``serve_as`` (``"llama3.1:8b=gpt-4o,..."`` or a mapping) makes it serve only those names,
-    each simulating a model it knows (:mod:`.serve_as`).
+    each simulating a model it knows (:mod:`.serve_as`). ``embedding_memo`` shares one memo of
+    vectors between sandboxes, so a notebook that starts a fresh sandbox per experiment embeds
+    each text once.
     """
     served = parse_serve_as(serve_as)
     for logger in ("uvicorn.error", "course_lib.http_edge"):
@@ -116,6 +120,7 @@ def start(
         hang_seconds=hang_seconds,
         faults=FaultInjector(seed=seed, retry_after_s=retry_after_s),
         serve_as=served,
+        embedding_memo=EmbeddingMemo() if embedding_memo is None else embedding_memo,
     )
 
     def make_shutdown_event(loop: asyncio.AbstractEventLoop) -> None:
