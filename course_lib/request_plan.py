@@ -134,5 +134,6 @@ class RequestPlan:
         total = self.worst_usd
         price = ("a model in it has no price" if total is None
                  else f"at most {format_usd(total)} at list prices")
-        head = f"{self.requests:,} requests to the endpoint, {price} (free on the sandbox):"
+        noun = "request" if self.requests == 1 else "requests"
+        head = f"{self.requests:,} {noun} to the endpoint, {price} (free on the sandbox):"
         return "\n".join([head, *self.lines()])

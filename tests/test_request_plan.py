@@ -82,3 +82,8 @@ def test_requests_sent_on_a_real_endpoint_is_the_budget_guards_count(monkeypatch
         assert requests_sent() == 3
     finally:
         budget.reset_budget()
+
+
+def test_one_request_is_said_in_the_singular():
+    plan = RequestPlan(count_sent=lambda: 0).chat("gpt-4o-mini", HI, max_tokens=10)
+    assert str(plan).startswith("1 request to the endpoint, at most")
