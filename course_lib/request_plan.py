@@ -11,6 +11,13 @@ guard's cap when it sets none), at the list prices of :mod:`course_lib.pricing`:
     plan.embeddings("text-embedding-3-small", texts)
     print(plan)
     # 21 requests to the endpoint, at most $0.0041 at list prices: 20 chat to gpt-4o-mini, ...
+    ...  # the notebook's requests
+    assert plan.sent == plan.requests, plan.mismatch()
+
+A plan must be true, so it also counts what was sent: :attr:`RequestPlan.sent` is how many
+requests the configured endpoint has answered since the plan was made (:func:`requests_sent`).
+Requests to a private sandbox (``sandbox.start(...)``) go elsewhere: they are not counted, and
+never billed.
 
 The figure is an upper bound (answers are usually shorter than their cap). It is priced by the
 course's model names, which are OpenAI's: behind a model map the server's own price, if the
@@ -20,14 +27,27 @@ map gives one, is what the budget guard counts.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from course_lib import budget, llm
 from course_lib.budget import RequestKind, WorstCase, format_usd, worst_case
 
-__all__ = ["PlannedRequest", "RequestPlan"]
+__all__ = ["PlannedRequest", "RequestPlan", "requests_sent"]
+
+
+def requests_sent() -> int:
+    """How many requests this process has had answered by the configured endpoint.
+
+    On the course sandbox, the sandbox's own record of the requests it served; on a real
+    endpoint, the budget guard's count of the requests it let through and settled.
+    """
+    if llm.using_sandbox():
+        return len(llm.get_sandbox().requests)
+    guard = budget.current_budget()
+    return guard.tracker.summary()["total_calls"] + guard.unpriced_requests
 
 
 @dataclass(frozen=True)
@@ -46,8 +66,20 @@ class PlannedRequest:
 class RequestPlan:
     """The requests a notebook will send, priced at their worst case before any is sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, count_sent: Callable[[], int] = requests_sent) -> None:
         self._planned: list[PlannedRequest] = []
+        self._count_sent = count_sent
+        self._sent_before = count_sent()
+
+    @property
+    def sent(self) -> int:
+        """Requests the endpoint has answered since this plan was made."""
+        return self._count_sent() - self._sent_before
+
+    def mismatch(self) -> str:
+        """Why :attr:`sent` and :attr:`requests` differ (for an ``assert``'s message)."""
+        return (f"the plan counts {self.requests} requests but {self.sent} were sent since it "
+                "was made; run the notebook again from the plan's cell")
 
     def chat(self, model: str, messages: Sequence[Mapping[str, Any]], *,
              max_tokens: int | None = None, tools: Sequence[Mapping[str, Any]] | None = None,
@@ -102,5 +134,6 @@ class RequestPlan:
         total = self.worst_usd
         price = ("a model in it has no price" if total is None
                  else f"at most {format_usd(total)} at list prices")
-        head = f"{self.requests:,} requests to the endpoint, {price} (free on the sandbox):"
+        noun = "request" if self.requests == 1 else "requests"
+        head = f"{self.requests:,} {noun} to the endpoint, {price} (free on the sandbox):"
         return "\n".join([head, *self.lines()])

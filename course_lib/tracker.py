@@ -55,6 +55,7 @@ __all__ = [
     "Tally",
     "TimeBucket",
     "from_picodollars",
+    "summary_table",
     "to_picodollars",
     "utc_now",
 ]
@@ -567,3 +568,25 @@ class CostTracker(CostTrackerBase):
         snap = self.snapshot()
         return (f"<CostTracker: {snap.total.calls} calls, ${snap.total.cost_usd} over "
                 f"{len(snap.by_model)} models>")
+
+
+def summary_table(summary: CostSummary) -> str:
+    """A summary as the dashboard's table: one row per model, the total, the window and the
+    projected month (or why there is none)."""
+    lines = [f"{'model':24} {'calls':>6} {'input':>9} {'cached':>9} {'output':>8} "
+             f"{'cost':>12} {'share':>6}"]
+    for model, row in summary["by_model"].items():
+        lines.append(f"{model:24} {row['calls']:6,} {row['input_tokens']:9,} "
+                     f"{row['cached_input_tokens']:9,} {row['output_tokens']:8,} "
+                     f"${row['cost_usd']:>11.6f} {float(row['share_of_cost']):6.1%}")
+    lines.append(f"{'total':24} {summary['total_calls']:6,} {summary['total_input_tokens']:9,} "
+                 f"{summary['total_cached_input_tokens']:9,} "
+                 f"{summary['total_output_tokens']:8,} ${summary['total_cost_usd']:>11.6f}")
+    first, last = summary["first_call_at"], summary["last_call_at"]
+    if first is not None and last is not None and summary["window_seconds"] is not None:
+        lines.append(f"\nwindow    : {first:%a %H:%M} to {last:%a %H:%M} "
+                     f"({summary['window_seconds'] / 3600:.1f} h)")
+    projected = summary["projected_monthly_usd"]
+    month = "none" if projected is None else f"${projected:.2f} a month"
+    lines.append(f"projected : {month} ({summary['projection_note']})")
+    return "\n".join(lines)

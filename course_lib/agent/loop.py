@@ -40,7 +40,7 @@ from course_lib.tracker import CostTrackerBase
 from .toolbox import Toolbox, result_content
 
 __all__ = ["AgentLoopResult", "ModelRound", "RoundLimitError", "ToolCallOutcome",
-           "run_agent_loop"]
+           "run_agent_loop", "second_round_messages"]
 
 Clock = Callable[[], float]
 
@@ -138,6 +138,19 @@ class AgentLoopResult:
     def model_s(self) -> float:
         return sum(r.model_s for r in self.rounds)
 
+    def rounds_table(self) -> str:
+        """One line per round trip: messages sent, first token, model time, the tool phase
+        after it, tokens in and out, cost."""
+        lines = [f"{'round':5} {'messages':>8} {'1st token':>9} {'model':>7} {'tools':>7} "
+                 f"{'in':>5} {'out':>4}  cost (USD)"]
+        for r in self.rounds:
+            ttft = "-" if r.ttft_s is None else f"{1000 * r.ttft_s:.0f}ms"
+            tools = "-" if r.tools_s is None else f"{1000 * r.tools_s:.0f}ms"
+            lines.append(f"{r.index + 1:<5} {r.sent_messages:8} {ttft:>9} "
+                         f"{1000 * r.model_s:5.0f}ms {tools:>7} {r.usage.input_tokens:5} "
+                         f"{r.usage.output_tokens:4}  {r.cost_usd}")
+        return "\n".join(lines)
+
     def timeline(self) -> list[ToolResult]:
         """Every model request and tool call as a span on the loop's clock, for a Gantt chart:
         model requests are named ``model, round N``, tools keep their names and results."""
@@ -182,6 +195,33 @@ def _to_call(toolbox: Toolbox, name: str, arguments: str) -> ToolCall:
     if not isinstance(parsed, dict):
         return tool_call(name, _bad_arguments, name, arguments, type(parsed).__name__)
     return tool_call(name, toolbox.handlers[name], **parsed)
+
+
+def _assistant_asks(content: str | None, calls: Sequence[tuple[str, str, str]]
+                    ) -> dict[str, Any]:
+    """The assistant message asking for ``(id, name, arguments)`` calls."""
+    return {"role": "assistant", "content": content, "tool_calls": [
+        {"id": id_, "type": "function", "function": {"name": name, "arguments": arguments}}
+        for id_, name, arguments in calls]}
+
+
+def _tool_message(call_id: str, content: str) -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+async def second_round_messages(messages: Sequence[Mapping[str, Any]], toolbox: Toolbox,
+                                calls: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation the loop's second request sends when the model asks for ``calls``
+    (tool name -> arguments) in its first answer: ``messages``, the assistant's tool calls, and
+    the tools' results, run here through ``toolbox``. A :class:`course_lib.request_plan.
+    RequestPlan` prices the second round trip with it before the loop sends anything."""
+    asked = [(f"call_{index}", name, json.dumps(dict(arguments)))
+             for index, (name, arguments) in enumerate(calls.items())]
+    results = await run_tools([_to_call(toolbox, name, arguments)
+                               for _, name, arguments in asked])
+    return [*(dict(m) for m in messages), _assistant_asks(None, asked),
+            *(_tool_message(id_, result_content(r))
+              for (id_, _, _), r in zip(asked, results, strict=True))]
 
 
 async def _stream_round(client: openai.AsyncOpenAI, request: Mapping[str, Any],
@@ -247,10 +287,8 @@ async def run_agent_loop(
             conversation.append({"role": "assistant", "content": text})
             return AgentLoopResult(text, model, tuple(rounds), tuple(conversation),
                                    clock() - origin)
-        conversation.append({"role": "assistant", "content": choice.message.content,
-                             "tool_calls": [{"id": c.id, "type": "function", "function": {
-                                 "name": c.function.name, "arguments": c.function.arguments}}
-                                 for c in asked]})
+        calls = [(c.id, c.function.name, c.function.arguments) for c in asked]
+        conversation.append(_assistant_asks(choice.message.content, calls))
         tools_started = clock()
         results = await runner([_to_call(toolbox, c.function.name, c.function.arguments)
                                 for c in asked], timeout_per_tool=timeout_per_tool,
@@ -259,8 +297,7 @@ async def run_agent_loop(
         outcomes = tuple(ToolCallOutcome(c.id, c.function.name, c.function.arguments, r,
                                          result_content(r)) for c, r in zip(asked, results,
                                                                             strict=True))
-        conversation += [{"role": "tool", "tool_call_id": o.id, "content": o.content}
-                         for o in outcomes]
+        conversation += [_tool_message(o.id, o.content) for o in outcomes]
         rounds.append(ModelRound(index, started - origin, ttft, model_s, choice.finish_reason,
                                  usage, cost, sent, outcomes, tools_s, tools_started - origin))
     raise RoundLimitError(max_rounds, rounds)

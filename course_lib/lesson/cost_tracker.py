@@ -28,7 +28,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
+
+from course_lib.pricing import price_for
+from course_lib.tokens import UnknownModelError
+from course_lib.tracker import CostTracker
 
 __all__ = [
     "GPT4O_INPUT_COST_PER_TOKEN",
@@ -38,6 +44,8 @@ __all__ = [
     "AtomicInt64",
     "LessonCostTracker",
     "go_int_div",
+    "micro_usd_with_fixed_constants",
+    "side_by_side",
 ]
 
 logger = logging.getLogger(__name__)
@@ -120,3 +128,31 @@ class LessonCostTracker:
             "avg_cost_per_call": avg_cost,
             "estimated_monthly": avg_cost * float(calls) * 30,  # 简单外推 (a simple extrapolation)
         }
+
+
+def micro_usd_with_fixed_constants(model: str, input_tokens: int, output_tokens: int) -> int:
+    """What ``RecordCall`` would record with its constants fixed: the price table's USD per 1M
+    tokens written in micro-dollars (2.50 -> 2,500,000), still integer micro-dollars per call,
+    still truncated by Go's division."""
+    price = price_for(model)
+    per_input, per_output = int(price.input * 1_000_000), int(price.output * 1_000_000)
+    return (go_int_div(input_tokens * per_input, 1_000_000)
+            + go_int_div(output_tokens * per_output, 1_000_000))
+
+
+def side_by_side(calls: Iterable[tuple[str, int, int]]
+                 ) -> dict[str, tuple[float, Decimal | None]]:
+    """Each ``(model, input_tokens, output_tokens)`` call recorded alone by both trackers:
+    model -> (the lesson's ``total_cost_usd``, :class:`~course_lib.tracker.CostTracker`'s cost,
+    or None where it refuses a model it cannot price)."""
+    rows: dict[str, tuple[float, Decimal | None]] = {}
+    for model, input_tokens, output_tokens in calls:
+        port = LessonCostTracker()
+        port.record_call(model, input_tokens, output_tokens)
+        try:
+            ours: Decimal | None = CostTracker().record_call(
+                model, input_tokens, output_tokens).cost_usd
+        except UnknownModelError:
+            ours = None
+        rows[model] = (port.summary()["total_cost_usd"], ours)
+    return rows

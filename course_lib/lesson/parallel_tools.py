@@ -30,11 +30,18 @@ The fixes: :func:`course_lib.tools.run_tools` (timeouts, cancellation, isolation
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import functools
+import time
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["LessonToolCall", "LessonToolResult", "lesson_tool", "run_tools_concurrently"]
+if TYPE_CHECKING:
+    from course_lib.tools import ToolCall
+
+__all__ = ["LessonToolCall", "LessonToolResult", "cancel_after", "cancel_unowned",
+           "from_tool_calls", "lesson_tool", "record_ending", "run_tools_concurrently",
+           "unowned_tasks", "wait_at_most"]
 
 
 class LessonToolCall(Protocol):
@@ -95,3 +102,59 @@ async def run_tools_concurrently(calls: Sequence[LessonToolCall]) -> list[Lesson
     if tasks:
         await asyncio.wait(tasks)  # wg.Wait(); unlike Go, cancellable, and no ctx reaches the tasks
     return [result for result in results if result is not None]
+
+
+# -- for the demonstrations of notebook 08 ------------------------------------------------------
+
+def from_tool_calls(calls: Sequence[ToolCall]) -> list[LessonToolCall]:
+    """The course's :class:`~course_lib.tools.ToolCall` list as the port's calls."""
+    return [lesson_tool(c.name, functools.partial(c.func, *c.args, **c.kwargs)) for c in calls]
+
+
+def unowned_tasks() -> list[asyncio.Task[None]]:
+    """The port's tool tasks still running after their caller stopped waiting for them."""
+    return [task for task in _unowned if not task.done()]
+
+
+async def cancel_unowned() -> None:
+    """Cancel the port's abandoned tool tasks and wait for them to unwind (a clean-up by hand:
+    in Go such a goroutine would leak until the process exits)."""
+    tasks = unowned_tasks()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def record_ending(log: MutableMapping[str, str], call: ToolCall
+                  ) -> Callable[[], Awaitable[Any]]:
+    """``call`` as a function of no arguments that writes ``"finished"`` or ``"cancelled"``
+    under its name in ``log``, whichever way it ends."""
+    async def tool() -> Any:
+        try:
+            value = await call.func(*call.args, **call.kwargs)
+        except asyncio.CancelledError:
+            log[call.name] = "cancelled"
+            raise
+        log[call.name] = "finished"
+        return value
+    return tool
+
+
+async def cancel_after(seconds: float, turn: Coroutine[Any, Any, Any]) -> None:
+    """Run ``turn`` as a task and cancel it after ``seconds`` (the user closes the chat), then
+    wait until the task has ended."""
+    task = asyncio.create_task(turn)
+    await asyncio.sleep(seconds)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def wait_at_most(seconds: float, turn: Awaitable[Any]) -> tuple[Any | None, float]:
+    """Await ``turn`` for at most ``seconds``, the outer bound a demonstration adds (the lesson's
+    code has none): its value, or None when the bound ran out, and the seconds waited."""
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(seconds):
+            return await turn, time.perf_counter() - started
+    except TimeoutError:
+        return None, time.perf_counter() - started

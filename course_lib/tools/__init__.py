@@ -42,7 +42,7 @@ from .dag import (
 )
 from .dag_baselines import run_dag_by_levels, run_dag_graphlib
 from .kb_search import KBHit, KnowledgeBaseIndex, default_kb_index
-from .latency import Latency, SimulatedLatency, no_latency
+from .latency import Latency, SimulatedLatency, never_answers, no_latency
 from .readonly_db import connect_read_only, fetch_all
 from .result import TOOL_STATUSES, DependencyFailedError, ToolResult, ToolStatus
 from .runner import ToolCall, run_tools, run_tools_serially, tool_call
@@ -85,6 +85,7 @@ __all__ = [
     "critical_path",
     "default_kb_index",
     "fetch_all",
+    "never_answers",
     "no_latency",
     "run_blocking_tools",
     "run_dag",

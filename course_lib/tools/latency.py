@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from course_lib.time_scale import check_time_scale
 
-__all__ = ["Latency", "SimulatedLatency", "no_latency"]
+__all__ = ["Latency", "SimulatedLatency", "never_answers", "no_latency"]
 
 Latency = Callable[[], Awaitable[float]]
 
@@ -57,3 +58,18 @@ class SimulatedLatency:
 async def no_latency() -> float:
     """No simulated network: the tool's own work only."""
     return 0.0
+
+
+def never_answers(on_cleanup: Callable[[float], object]) -> Latency:
+    """A remote service that never replies (a half-open connection, a stuck service): the wait
+    lasts until the call is cancelled; its ``finally`` then reports ``time.perf_counter()`` to
+    ``on_cleanup``, so a demonstration can tell whether, and when, the tool was cleaned up."""
+
+    async def wait_forever() -> float:
+        try:
+            await asyncio.Event().wait()  # a reply that never comes
+        finally:
+            on_cleanup(time.perf_counter())
+        return 0.0
+
+    return wait_forever

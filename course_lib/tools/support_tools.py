@@ -20,15 +20,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from .kb_search import KBHit, KnowledgeBaseIndex, default_kb_index
 from .latency import Latency, SimulatedLatency
 from .readonly_db import fetch_all
+from .runner import ToolCall, tool_call
+
+if TYPE_CHECKING:
+    from .dag import ToolInputs
 
 __all__ = [
     "LESSON_LATENCIES_MS",
@@ -152,6 +157,25 @@ class SupportTools:
             raise FileNotFoundError(f"no SQLite database at {self.db_path}")
         # Built now, not on the first search, so the first timed call is not an index build.
         self.kb_index = kb_index if kb_index is not None else default_kb_index()
+
+    def turn_calls(self, message: str, ticket_id: int, user_id: int) -> list[ToolCall]:
+        """The lesson's turn: search the knowledge base for ``message``, the ticket's status,
+        the user's profile, as three independent calls (in that order)."""
+        return [tool_call("search_kb", self.search_kb, message),
+                tool_call("ticket_status", self.ticket_status, ticket_id),
+                tool_call("user_profile", self.user_profile, user_id)]
+
+    def plan_aware_graph(self, message: str, ticket_id: int, user_id: int
+                         ) -> dict[str, Callable[[ToolInputs], Awaitable[Any]]]:
+        """The turn as tools of a dependency graph (for :func:`course_lib.tools.run_dag` with
+        ``{"search_kb": ["user_profile"]}``): the search waits for the profile and searches for
+        the user's plan; the ticket lookup needs nothing."""
+        return {
+            "user_profile": lambda inputs: self.user_profile(user_id),
+            "search_kb": lambda inputs: self.search_kb(message,
+                                                       plan=inputs["user_profile"].plan),
+            "ticket_status": lambda inputs: self.ticket_status(ticket_id),
+        }
 
     async def search_kb(self, query: str, *, k: int = 3, plan: str | None = None) -> KBSearch:
         """Top ``k`` knowledge-base entries for ``query``.
