@@ -28,7 +28,7 @@ from tests.endpoint_setup import SERVED
 ROOT = Path(__file__).resolve().parents[1]
 MAP = ("gpt-4o=llama3.1:8b@0.10/0.40,gpt-4o-mini=llama3.2:3b@0.05/0.20,"
        "text-embedding-3-small=nomic-embed-text@0.01")
-PLAN_LINE = re.compile(r"^(?P<requests>[\d,]+) requests to the endpoint, ", re.MULTILINE)
+PLAN_LINE = re.compile(r"^(?P<requests>[\d,]+) requests? to the endpoint, ", re.MULTILINE)
 
 
 @pytest.fixture()
