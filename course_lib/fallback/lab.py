@@ -69,11 +69,12 @@ def sim(seconds: float) -> float:
     return seconds * SCALE
 
 
-def private_sandbox(seed: int, time_scale: float = SCALE) -> sandbox.SandboxHandle:
-    """A sandbox of one's own. A request that never answers is given up on after
-    :data:`GIVE_UP_S` simulated seconds, as a gateway's idle timeout would; without that, the
-    lesson's secondary would wait until the process ends."""
-    return sandbox.start(time_scale=time_scale, seed=seed, hang_seconds=GIVE_UP_S * time_scale)
+def private_sandbox(seed: int, time_scale: float | None = None) -> sandbox.SandboxHandle:
+    """A sandbox of one's own, at :data:`SCALE` unless told. A request that never answers is
+    given up on after :data:`GIVE_UP_S` simulated seconds, as a gateway's idle timeout would;
+    without that, the lesson's secondary would wait until the process ends."""
+    scale = SCALE if time_scale is None else time_scale
+    return sandbox.start(time_scale=scale, seed=seed, hang_seconds=GIVE_UP_S * scale)
 
 
 def counted_client(sb: sandbox.SandboxHandle, *, asynchronous: bool = False,
