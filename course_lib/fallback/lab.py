@@ -346,14 +346,17 @@ async def _run(name: str, make_call: Callable[[Any], Callable[[str], Any]],
 
 async def compare_under_faults(prompts: Sequence[str],
                                fault_rates: Mapping[str, Mapping[str, float]], *,
-                               in_flight: int = 8) -> list[FaultRun]:
+                               in_flight: int = 4) -> list[FaultRun]:
     """The lesson's client, the chain falling back at once, and the chain retrying first, each
     on a fresh sandbox with the same seed and ``fault_rates`` (so the *n*-th request to each
-    model fails the same way for all three)."""
+    model fails the same way for all three), ``in_flight`` calls at a time each.
+
+    The three run at the same time: whatever slows this machine down slows all three alike."""
     clients = {"lesson": _lesson_caller, "chain, fall back at once": _chain_caller(1),
                "chain, retry first": _chain_caller(3)}
-    return [await _run(name, make, prompts, fault_rates, in_flight=in_flight)
-            for name, make in clients.items()]
+    return list(await asyncio.gather(*(_run(name, make, prompts, fault_rates,
+                                            in_flight=in_flight)
+                                       for name, make in clients.items())))
 
 
 async def primary_down(prompts: Sequence[str], *, breaker_failures: int | None,
