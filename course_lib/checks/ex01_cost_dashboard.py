@@ -39,10 +39,12 @@ def _input_output_cost(model: str, input_tokens: int, output_tokens: int
     return input_tokens * rates.input / 1_000_000, output_tokens * rates.output / 1_000_000
 
 
-# One call of each kind: the lesson's 2,100-in / 300-out conversation.
-GPT4O_CALL = _input_output_cost("gpt-4o", 2100, 300)  # $0.00525 + $0.003 = $0.00825
-MINI_CALL = _input_output_cost("gpt-4o-mini", 2100, 300)  # $0.000315 + $0.00018 = $0.000495
-EMBEDDING_CALL = _input_output_cost("text-embedding-3-small", 12, 0)  # $0.00000024
+# One call of each kind: the lesson's 2,100-in / 300-out conversation, priced from the registry.
+GPT4O_CALL = _input_output_cost("gpt-4o", 2100, 300)
+MINI_CALL = _input_output_cost("gpt-4o-mini", 2100, 300)
+EMBEDDING_CALL = _input_output_cost("text-embedding-3-small", 12, 0)
+GPT4O_COST, MINI_COST, EMBEDDING_COST = sum(GPT4O_CALL), sum(MINI_CALL), sum(EMBEDDING_CALL)
+TINY_CALL = _input_output_cost("gpt-4o-mini", 2, 0)  # two input tokens: a fraction of a cent
 
 
 def _call(model: str, at: datetime, parts: tuple[Decimal, Decimal],
@@ -82,10 +84,10 @@ def _money(value: object) -> str:
 def check_cost_by_model(cost_by_model: Callable[[Sequence[CallCost]], dict[str, Decimal]]) -> str:
     """Exact ``Decimal`` totals per model, ordered by cost, for hand-priced feeds."""
     feed = _mixed_feed()
-    expected = {
-        "gpt-4o": Decimal("0.0165"),  # 2 x 0.00825
-        "gpt-4o-mini": Decimal("0.001485"),  # 3 x 0.000495
-        "text-embedding-3-small": Decimal("0.00000024"),
+    expected = {  # the feed: 2 gpt-4o calls, 3 gpt-4o-mini calls, 1 embedding
+        "gpt-4o": 2 * GPT4O_COST,
+        "gpt-4o-mini": 3 * MINI_COST,
+        "text-embedding-3-small": EMBEDDING_COST,
     }
     call = f"{_feed_text(feed)}\ncost_by_model(calls)"
     got = call_learner(cost_by_model, feed, call=call)
@@ -108,14 +110,16 @@ def check_cost_by_model(cost_by_model: Callable[[Sequence[CallCost]], dict[str, 
            hint=mistake_hint("ex01.q1", "order"))
 
     # Many small calls: exact in Decimal, off in float.
-    small = [_call("gpt-4o-mini", MONDAY_9AM + timedelta(seconds=i), (Decimal("0.0000003"),
-                   Decimal("0"))) for i in range(10)]
-    call = "calls = 10 gpt-4o-mini calls of $0.0000003 each (2 input tokens)\ncost_by_model(calls)"
+    small = [_call("gpt-4o-mini", MONDAY_9AM + timedelta(seconds=i), TINY_CALL, (2, 0))
+             for i in range(10)]
+    tiny, ten_tiny = sum(TINY_CALL), 10 * sum(TINY_CALL)
+    call = (f"calls = 10 gpt-4o-mini calls of ${tiny:f} each (2 input tokens)\n"
+            "cost_by_model(calls)")
     got = call_learner(cost_by_model, small, call=call)
-    expect(got == {"gpt-4o-mini": Decimal("0.000003")} and all(
+    expect(got == {"gpt-4o-mini": ten_tiny} and all(
         isinstance(value, Decimal) for value in got.values()),
         "ten small calls do not add up exactly", call=call,
-        expected="{'gpt-4o-mini': Decimal('0.000003')}", got=short_repr(got),
+        expected=f"{{'gpt-4o-mini': Decimal('{ten_tiny:f}')}}", got=short_repr(got),
         hint=mistake_hint("ex01.q1", "tiny_calls"))
     empty = call_learner(cost_by_model, [], call="cost_by_model([])")
     expect_equal(empty, {}, call="cost_by_model([])",
@@ -135,11 +139,12 @@ def check_projected_monthly(
     projected_monthly_usd: Callable[[Sequence[CallCost]], Decimal | None],
 ) -> str:
     """Cost per second over first-to-last call, x 30 days; None below an hour of data."""
+    spent = 24 * GPT4O_COST
     cases: list[tuple[str, list[CallCost], Decimal | None, str]] = [
-        ("24 gpt-4o calls ($0.198) over 2 hours", _spread(24, timedelta(hours=2)),
-         Decimal("71.28"), "two_hours"),  # 0.198 x (30 days / 2 h) = 0.198 x 360
-        ("24 gpt-4o calls ($0.198) over 7 days", _spread(24, timedelta(days=7)),
-         Decimal("0.198") * 30 / 7, "seven_days"),
+        (f"24 gpt-4o calls (${spent:f}) over 2 hours", _spread(24, timedelta(hours=2)),
+         spent * 360, "two_hours"),  # 30 days / 2 hours = 360
+        (f"24 gpt-4o calls (${spent:f}) over 7 days", _spread(24, timedelta(days=7)),
+         spent * 30 / 7, "seven_days"),
         ("24 gpt-4o calls over 10 minutes", _spread(24, timedelta(minutes=10)), None,
          "too_short"),
         ("1 call", _spread(2, timedelta(0))[:1], None, "one_call"),
@@ -147,8 +152,8 @@ def check_projected_monthly(
     ]
     shuffled = _spread(13, timedelta(hours=6))
     shuffled = shuffled[6:] + shuffled[:6]
-    cases.append(("13 gpt-4o calls ($0.10725) over 6 hours, listed out of time order",
-                  shuffled, Decimal("0.10725") * 120, "unordered"))
+    cases.append((f"13 gpt-4o calls (${13 * GPT4O_COST:f}) over 6 hours, listed out of time "
+                  "order", shuffled, 13 * GPT4O_COST * 120, "unordered"))  # 30 days / 6 h
     for label, feed, expected, mistake in cases:
         hint = mistake_hint("ex01.q2", mistake)
         call = f"calls = {label}\nprojected_monthly_usd(calls)"
@@ -183,10 +188,10 @@ def check_cost_per_hour(
     """One (hour start, Decimal cost) per hour from the first call's hour to the last's."""
     feed = _mixed_feed()
     expected = [
-        (MONDAY_9AM, Decimal("0.00874524")),  # 0.000495 + 0.00000024 + 0.00825
+        (MONDAY_9AM, MINI_COST + EMBEDDING_COST + GPT4O_COST),
         (MONDAY_9AM + timedelta(hours=1), Decimal("0")),
         (MONDAY_9AM + timedelta(hours=2), Decimal("0")),
-        (MONDAY_9AM + timedelta(hours=3), Decimal("0.00924")),  # 2 x 0.000495 + 0.00825
+        (MONDAY_9AM + timedelta(hours=3), 2 * MINI_COST + GPT4O_COST),
     ]
     call = f"{_feed_text(feed)}\ncost_per_hour(calls)"
     got = call_learner(cost_per_hour, feed, call=call)
@@ -209,9 +214,9 @@ def check_cost_per_hour(
                hint=mistake_hint("ex01.q3", "hour_cost"))
     single = _spread(2, timedelta(minutes=1))
     one_hour = call_learner(cost_per_hour, single, call="cost_per_hour(two calls at 09:00)")
-    expect(one_hour == [(MONDAY_9AM, Decimal("0.0165"))], "two calls in one hour",
+    expect(one_hour == [(MONDAY_9AM, 2 * GPT4O_COST)], "two calls in one hour",
            call="cost_per_hour(calls)  # gpt-4o at 09:00:00 and 09:01:00",
-           expected="[(09:00, Decimal('0.0165'))]", got=short_repr(one_hour))
+           expected=f"[(09:00, Decimal('{2 * GPT4O_COST:f}'))]", got=short_repr(one_hour))
     empty = call_learner(cost_per_hour, [], call="cost_per_hour([])")
     expect_equal(empty, [], call="cost_per_hour([])", hint=mistake_hint("ex01.q3", "empty"))
     return "hour buckets right, quiet hours shown as $0"
@@ -262,13 +267,14 @@ def check_dashboard_figure(dashboard_figure: Callable[[Sequence[CallCost]], Any]
         axes = figure.get_axes()
         expect(len(axes) >= 2, "the dashboard needs at least two panels", call=call,
                expected="2 or more axes", got=f"{len(axes)} axes")
-        by_model = [Decimal("0.0165"), Decimal("0.001485"), Decimal("0.00000024")]
-        per_hour = [Decimal("0.00874524"), Decimal("0"), Decimal("0"), Decimal("0.00924")]
+        by_model = [2 * GPT4O_COST, 3 * MINI_COST, EMBEDDING_COST]
+        per_hour = [MINI_COST + EMBEDDING_COST + GPT4O_COST, Decimal("0"), Decimal("0"),
+                    2 * MINI_COST + GPT4O_COST]
         model_panel = next((ax for ax in axes
                             if any(_same(bars, by_model, ordered=False)
                                    for bars in _bar_values(ax))), None)
         expect(model_panel is not None, "no panel has one bar per model with its cost",
-               call=call, expected="bars of lengths 0.0165, 0.001485, 0.00000024 (USD)",
+               call=call, expected=f"bars of lengths {', '.join(f'{v:f}' for v in by_model)} (USD)",
                got="; ".join(str([round(v, 8) for v in bars])
                              for ax in axes for bars in _bar_values(ax)) or "no bars",
                hint=mistake_hint("ex01.q4", "model_panel"))
@@ -277,7 +283,7 @@ def check_dashboard_figure(dashboard_figure: Callable[[Sequence[CallCost]], Any]
             for values in _bar_values(ax) + _line_values(ax))), None)
         expect(hour_panel is not None, "no panel shows the cost of each hour, in order",
                call=call, expected="4 bars (or a line) for 09:00-12:00: "
-                                   "0.00874524, 0, 0, 0.00924",
+                                   + ", ".join(f"{v:f}" for v in per_hour),
                got="; ".join(str([round(v, 8) for v in values]) for ax in axes
                              for values in _bar_values(ax) + _line_values(ax)) or "nothing",
                hint=mistake_hint("ex01.q4", "hour_panel"))
@@ -287,7 +293,7 @@ def check_dashboard_figure(dashboard_figure: Callable[[Sequence[CallCost]], Any]
                hint=mistake_hint("ex01.q4", "titles"))
         texts = [figure.get_suptitle()]
         texts += [ax.get_title() for ax in axes]
-        # $0.01798524 spent from 09:05 to 12:40 (3 h 35 min), scaled to 30 days: about $3.61.
+        # What was spent from 09:05 to 12:40 (3 h 35 min), scaled to 30 days.
         projected = sum(by_model) * 86_400 * 30 / Decimal(3 * 3600 + 35 * 60)
         wanted = f"${projected:,.2f}"
         expect(any(wanted in text for text in texts),
@@ -309,14 +315,20 @@ def check_dashboard_figure(dashboard_figure: Callable[[Sequence[CallCost]], Any]
 @register("ex01.q5", "how much traffic the strong model can take on a budget")
 def check_max_strong_share(max_strong_share: Callable[..., Decimal | None]) -> str:
     """Largest share for gpt-4o that keeps a month under budget; 1 if all fits; None if none."""
-    strong, weak = Decimal("0.00825"), Decimal("0.000495")
+    strong, weak, month = GPT4O_COST, MINI_COST, 150_000
+    all_weak, all_strong = (month * weak).normalize(), month * strong
+    # The budgets must mean what the comments say at the registry's prices.
+    assert Decimal(50) < all_weak < Decimal(300) < Decimal(600) < all_strong < Decimal(2000)
+
+    def share(budget: Decimal) -> Decimal:  # the weak calls are paid for too
+        return (budget / month - weak) / (strong - weak)
+
     cases = [
-        # 150,000 conversations: budget / N = 0.002; (0.002 - 0.000495) / (0.00825 - 0.000495)
-        (Decimal("300"), 150_000, Decimal("0.001505") / Decimal("0.007755")),
-        (Decimal("600"), 150_000, Decimal("0.003505") / Decimal("0.007755")),
-        (Decimal("2000"), 150_000, Decimal("1")),  # everything on gpt-4o costs $1,237.50
-        (Decimal("74.25"), 150_000, Decimal("0")),  # exactly the all-mini bill
-        (Decimal("50"), 150_000, None),  # less than even the all-mini bill
+        (Decimal("300"), month, share(Decimal("300"))),
+        (Decimal("600"), month, share(Decimal("600"))),
+        (Decimal("2000"), month, Decimal("1")),  # more than everything on gpt-4o costs
+        (all_weak, month, Decimal("0")),  # exactly the all-mini bill
+        (Decimal("50"), month, None),  # less than even the all-mini bill
     ]
     for budget, conversations, expected in cases:
         call = (f"max_strong_share(budget_usd=Decimal('{budget}'), conversations={conversations:,}"

@@ -15,6 +15,8 @@ primary. This package does what a production client needs instead, one concept p
 * :mod:`~.failures`: what an attempt's error means, and what the chain raises when it gives up;
 * :mod:`~.outcome`: what a call returns;
 * :mod:`~.measure`: success rate, who answered, p50/p95 and cost under faults.
+* :mod:`~.lab`: notebook 06's experiments, the lesson's client beside the chain on sandboxes
+  that fail on purpose, each one call.
 
 The lesson's own code is ported faithfully in :mod:`course_lib.lesson.fallback_client`.
 """
