@@ -16,6 +16,7 @@ import pytest
 from course_lib.agent import (
     ArrivalClock,
     Run,
+    Setup,
     TurnRecord,
     completeness,
     percentile,
@@ -23,6 +24,7 @@ from course_lib.agent import (
     strong_references,
     summarize,
 )
+from course_lib.router import RouteDecision
 from course_lib.traffic import TrafficEvent
 from tests.test_tools_runner import run
 
@@ -273,3 +275,17 @@ def test_streamed_first_text_is_placed_by_the_sandboxs_schedule() -> None:
     placed = replayed.with_streamed_first_text()
     assert [r.ttft_s for r in placed] == [pytest.approx(1.9), 0.01, 3.0]
     assert placed[0].total_s == 3.0 and replayed.records[0].ttft_s == 3.0  # a copy
+
+
+def test_a_setup_asks_its_router_once_per_message() -> None:
+    class CountingRouter:
+        calls = 0
+
+        def route(self, query: str, conversation_turns: int) -> RouteDecision:
+            CountingRouter.calls += 1
+            return RouteDecision("gpt-4o-mini" if query == "hi" else "gpt-4o", "test")
+
+    setup = Setup(CountingRouter(), kb_index=None, customers=None)  # type: ignore[arg-type]
+    decisions = [setup.router.route(q, 1).model for q in ("hi", "hard", "hi", "hi")]
+    assert decisions == ["gpt-4o-mini", "gpt-4o", "gpt-4o-mini", "gpt-4o-mini"]
+    assert CountingRouter.calls == 2

@@ -32,7 +32,7 @@ from course_lib.batching import (
     plan_batches,
     predict_seconds,
 )
-from course_lib.router import Router
+from course_lib.router import RouteDecision, Router
 from course_lib.sandbox.profiles import profile_for
 from course_lib.tokens import count_tokens
 from course_lib.tools import KnowledgeBaseIndex, SupportTools
@@ -54,15 +54,37 @@ FAULTS: dict[str, dict[str, float]] = {
 }
 
 
+class _RememberedRouter:
+    """A router whose decisions are kept: every replay asks about the same messages, and a
+    decision (an embedding search, some milliseconds) is the same each time."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self._decisions: dict[tuple[str, int], RouteDecision] = {}
+
+    def route(self, query: str, conversation_turns: int) -> RouteDecision:
+        key = (query, conversation_turns)
+        if key not in self._decisions:
+            self._decisions[key] = self.router.route(query, conversation_turns)
+        return self._decisions[key]
+
+
 @dataclass(frozen=True)
 class Setup:
-    """What every run shares: the router, the search index, the customers, the seed, faults."""
+    """What every run shares: the router, the search index, the customers, the seed, faults.
+
+    The router's decisions are remembered across runs (the same message, the same decision).
+    """
 
     router: Router
     kb_index: KnowledgeBaseIndex
     customers: CustomerDirectory
     seed: int = 0
     faults: Mapping[str, Mapping[str, float]] | None = None  # None: :data:`FAULTS`
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.router, _RememberedRouter):
+            object.__setattr__(self, "router", _RememberedRouter(self.router))
 
     def fault_rates(self) -> Mapping[str, Mapping[str, float]]:
         return FAULTS if self.faults is None else self.faults
