@@ -193,3 +193,13 @@ def test_a_toolbox_needs_one_implementation_per_offered_tool() -> None:
     with pytest.raises(ValueError, match=r"no implementation for \['user_profile'\]"):
         Toolbox(toolbox.definitions, {k: v for k, v in toolbox.handlers.items()
                                       if k != "user_profile"})
+
+
+def test_an_unstreamed_loop_bills_the_same_and_has_no_first_token_time(sb) -> None:
+    streamed, _, _ = run(loop_with(sb))
+    whole, pieces, _ = run(loop_with(sb, stream=False))
+    assert whole.text == streamed.text and whole.usage == streamed.usage
+    assert whole.ttft_s is None and pieces == [], "not streamed: nothing before the whole answer"
+    chat = [r for r in sb.requests if r.endpoint == "chat.completions"][-4:]
+    assert [r.stream for r in chat] == [True, True, False, False]
+    assert [r.response_id for r in whole.rounds] == [r.request_id for r in chat[2:]]

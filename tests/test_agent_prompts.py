@@ -1,7 +1,7 @@
 """course_lib.agent.prompts and customers: compression keeps every fact, users map to customers.
 
-The facts a prompt must carry are listed from the data (plans, articles, database rows), and the
-expected customer of a traffic user is computed here with SQL on the shipped database.
+The facts a prompt must carry are listed from the data (the plans), and the expected customer of
+a traffic user is computed here with SQL on the shipped database.
 """
 
 from __future__ import annotations
@@ -20,57 +20,45 @@ from course_lib.agent import (
 )
 from course_lib.agent.prompts import plan_price
 from course_lib.datasets import load_knowledge_base
-from course_lib.tokens import count_chat_tokens, count_tokens
-from course_lib.tools import KBHit, TicketStatus, UserProfile, support_db_path
+from course_lib.sandbox.protocol import ChatRequest
+from course_lib.sandbox.tool_calls import decide_tool_calls
+from course_lib.tokens import count_tokens
+from course_lib.tools import support_db_path
 
 KB = load_knowledge_base()
 PRODUCT = KB.product
-HITS = tuple(KBHit(entry, 0.9 - 0.1 * rank, entry.question)
-             for rank, entry in enumerate(KB.entries[:3]))
-PROFILE = UserProfile(id=7, name="Mei Lin", email="mei@example.com", workspace="Orbit Labs",
-                      plan="Business", role="Admin", locale="zh-CN", open_tickets=2,
-                      simulated_latency_s=0.0)
-TICKET = TicketStatus(id=10430, user_id=7, subject="SSO with Okta fails", status="pending",
-                      priority="high", assignee="Ravi", kb_article="kb-033",
-                      created_at="2026-01-02T10:00:00Z", updated_at="2026-01-04T16:30:00Z",
-                      simulated_latency_s=0.0)
+CUSTOMER = Customer(user_id=7, ticket_id=10430)
 QUERY = "Any news on my ticket?"
 
 
-def messages(style: str, **overrides):
-    parts = dict(style=style, product=PRODUCT, hits=HITS, profile=PROFILE, ticket=TICKET)
-    parts.update(overrides)
-    return build_messages(QUERY, **parts)
-
-
-def test_both_styles_carry_every_fact_of_the_turn() -> None:
-    facts = required_facts(PRODUCT, HITS, PROFILE, TICKET)
-    assert "$16" in facts and "Mei Lin" in facts and HITS[0].entry.answer_full in facts
+def test_both_styles_carry_every_fact_of_the_price_table() -> None:
+    facts = required_facts(PRODUCT)
+    assert "$16" in facts and "Business" in facts and PRODUCT.plans[0].summary in facts
     for style in ("verbose", "compact"):
-        assert missing_facts(messages(style), facts) == [], style
+        assert missing_facts([{"content": system_prompt(style, PRODUCT)}], facts) == [], style
 
 
-def test_the_compact_prompt_is_shorter_in_every_part() -> None:
-    verbose, compact = messages("verbose"), messages("compact")
-    for long_part, short_part in zip(verbose[:3], compact[:3], strict=True):
-        assert count_tokens(short_part["content"]) < count_tokens(long_part["content"])
-    assert count_chat_tokens(compact, "gpt-4o") < count_chat_tokens(verbose, "gpt-4o")
-    assert verbose[-1] == compact[-1] == {"role": "user", "content": QUERY}
+def test_the_compact_system_prompt_is_shorter() -> None:
+    verbose, compact = (count_tokens(system_prompt(style, PRODUCT))
+                        for style in ("verbose", "compact"))
+    assert compact < 0.6 * verbose
 
 
 def test_missing_facts_finds_a_fact_the_prompt_lost() -> None:
-    facts = required_facts(PRODUCT, HITS, PROFILE, TICKET)
-    without_ticket = messages("compact", ticket=None)
-    lost = missing_facts(without_ticket, facts)
-    assert "#10430" in lost and "Ravi" in lost and "Mei Lin" not in lost
+    prompt = system_prompt("compact", PRODUCT).replace("$16", "sixteen dollars")
+    assert missing_facts([{"content": prompt}], required_facts(PRODUCT)) == ["$16"]
 
 
-def test_a_tool_that_failed_is_said_to_be_unavailable() -> None:
-    built = messages("compact", ticket=None,
-                     unavailable={"ticket_status": "timed out after 1 s"})
-    assert "ticket_status: not available (timed out after 1 s)" in built[2]["content"]
-    no_search = messages("verbose", hits=(), unavailable={"search_kb": "ValueError: boom"})
-    assert "not available (ValueError: boom)" in no_search[1]["content"]
+def test_the_customer_note_lets_the_model_ask_the_account_tools_about_them() -> None:
+    """The sandbox's model reads the user id and ticket number from the note, as a model would."""
+    messages = build_messages(QUERY, style="compact", product=PRODUCT, customer=CUSTOMER)
+    assert [m["role"] for m in messages] == ["system", "system", "user"]
+    request = ChatRequest.model_validate({
+        "model": "gpt-4o", "messages": messages, "tools": [
+            {"type": "function", "function": {"name": "ticket_status", "parameters": {
+                "type": "object", "properties": {"ticket_id": {"type": "integer"}}}}}]})
+    [call] = decide_tool_calls(request)
+    assert (call.name, call.arguments) == ("ticket_status", '{"ticket_id":10430}')
 
 
 def test_prices_are_written_as_people_write_them() -> None:
@@ -85,8 +73,7 @@ def test_bad_input_is_refused_with_the_reason() -> None:
     with pytest.raises(ValueError, match="prompt style"):
         system_prompt("terse", PRODUCT)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="query"):
-        build_messages("  ", style="compact", product=PRODUCT, hits=HITS, profile=None,
-                       ticket=None)
+        build_messages("  ", style="compact", product=PRODUCT, customer=CUSTOMER)
 
 
 # --------------------------------------------------------------------------- customers

@@ -7,6 +7,7 @@ shares by counting), never by the code under test.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,6 +15,8 @@ import pytest
 
 from course_lib.agent import (
     ArrivalClock,
+    Run,
+    Setup,
     TurnRecord,
     completeness,
     percentile,
@@ -21,6 +24,7 @@ from course_lib.agent import (
     strong_references,
     summarize,
 )
+from course_lib.router import RouteDecision
 from course_lib.traffic import TrafficEvent
 from tests.test_tools_runner import run
 
@@ -257,3 +261,31 @@ def test_each_turn_in_flight_reads_its_own_arrival_time() -> None:
     asyncio.run(body())
     assert seen == {"early": [100.0, 100.0], "late": [7_300.0, 7_300.0]}
     assert clock() == 7_300.0, "outside a turn: the latest arrival"
+
+
+def test_streamed_first_text_is_placed_by_the_sandboxs_schedule() -> None:
+    """An unstreamed answer's first text, as streaming would show it: everything before the
+    answering request, then that request's planned time to first token."""
+    answered = TurnRecord(0, ev("q"), "model", total_s=3.0, answer="a", model="gpt-4o",
+                          ttft_s=3.0, answer_round_s=1.5, answer_id="chatcmpl-1")
+    cached = TurnRecord(1, ev("q"), "cache", total_s=0.01, answer="a", model="gpt-4o",
+                        ttft_s=0.01)
+    unknown = dataclasses.replace(answered, index=2, answer_id="chatcmpl-elsewhere")
+    replayed = Run("optimized", [answered, cached, unknown], 2, 1.0, {"chatcmpl-1": 0.4})
+    placed = replayed.with_streamed_first_text()
+    assert [r.ttft_s for r in placed] == [pytest.approx(1.9), 0.01, 3.0]
+    assert placed[0].total_s == 3.0 and replayed.records[0].ttft_s == 3.0  # a copy
+
+
+def test_a_setup_asks_its_router_once_per_message() -> None:
+    class CountingRouter:
+        calls = 0
+
+        def route(self, query: str, conversation_turns: int) -> RouteDecision:
+            CountingRouter.calls += 1
+            return RouteDecision("gpt-4o-mini" if query == "hi" else "gpt-4o", "test")
+
+    setup = Setup(CountingRouter(), kb_index=None, customers=None)  # type: ignore[arg-type]
+    decisions = [setup.router.route(q, 1).model for q in ("hi", "hard", "hi", "hi")]
+    assert decisions == ["gpt-4o-mini", "gpt-4o", "gpt-4o-mini", "gpt-4o-mini"]
+    assert CountingRouter.calls == 2

@@ -5,22 +5,28 @@ One module per concept:
 ==================== ===========================================================================
 ``prompts``          the verbose and the compressed prompt, and the facts both must carry
 ``customers``        which customer (and ticket) a traffic user stands for
-``context``          the tool phase: knowledge base, ticket, profile; serial or concurrent
 ``turn``             :class:`TurnRecord`: one answered (or failed) message, timed and billed
 ``toolbox``          :class:`Toolbox`: the tools a model may call, by name, and their code
 ``loop``             :func:`run_agent_loop`: model, tools run concurrently, model, streamed answer
-``naive``            :class:`NaiveAgent`: the lesson's starting point
+``naive``            :class:`NaiveAgent`: the lesson's starting point (every lever off)
 ``levers``           :class:`Levers`: the playbook's levers as switches; ablation ladders
 ``optimized``        :class:`OptimizedAgent`: cache, routing, fallback, concurrent tools,
-                     streaming and compression, each switchable
-``routing``          notebook 05's operating router, rebuilt by the same procedure
+                     streaming and compression around the loop, each switchable
 ``replay``           replay a trace through an agent; p50/p95, success, $/month, quality
+``experiment``       :func:`run_agent`, :func:`compare_batching`: each experiment, one call
 ``playbook``         the lesson's two tables, with the measured figure beside each range
 ==================== ===========================================================================
 """
 
-from course_lib.agent.context import ARTICLES_PER_TURN, SupportContext, gather_context
 from course_lib.agent.customers import Customer, CustomerDirectory
+from course_lib.agent.experiment import (
+    FAULTS,
+    BatchComparison,
+    Run,
+    Setup,
+    compare_batching,
+    run_agent,
+)
 from course_lib.agent.levers import LEVER_LABELS, LEVER_NAMES, Levers, ladder
 from course_lib.agent.loop import (
     AgentLoopResult,
@@ -29,12 +35,12 @@ from course_lib.agent.loop import (
     ToolCallOutcome,
     run_agent_loop,
 )
-from course_lib.agent.naive import NaiveAgent, require_no_sdk_retries
+from course_lib.agent.naive import NaiveAgent
 from course_lib.agent.optimized import (
     ArrivalClock,
     ChainSettings,
     OptimizedAgent,
-    StreamEndedEarlyError,
+    require_no_sdk_retries,
     support_cache_policy,
 )
 from course_lib.agent.playbook import (
@@ -66,8 +72,8 @@ from course_lib.agent.toolbox import Toolbox, result_content, support_toolbox
 from course_lib.agent.turn import ServedFrom, TurnRecord
 
 __all__ = [
-    "ARTICLES_PER_TURN",
     "COST_LEVERS",
+    "FAULTS",
     "LATENCY_LEVERS",
     "LEVER_LABELS",
     "LEVER_NAMES",
@@ -76,6 +82,7 @@ __all__ = [
     "AgentLoopResult",
     "AgentSummary",
     "ArrivalClock",
+    "BatchComparison",
     "ChainSettings",
     "Customer",
     "CustomerDirectory",
@@ -87,17 +94,17 @@ __all__ = [
     "PlaybookRow",
     "PromptStyle",
     "RoundLimitError",
+    "Run",
     "ServedFrom",
-    "StreamEndedEarlyError",
-    "SupportContext",
+    "Setup",
     "ToolCallOutcome",
     "Toolbox",
     "TurnRecord",
     "build_messages",
+    "compare_batching",
     "completeness",
     "format_change",
     "format_playbook",
-    "gather_context",
     "ladder",
     "missing_facts",
     "percentile",
@@ -105,6 +112,7 @@ __all__ = [
     "require_no_sdk_retries",
     "required_facts",
     "result_content",
+    "run_agent",
     "run_agent_loop",
     "strong_references",
     "summarize",

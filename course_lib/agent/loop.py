@@ -32,7 +32,9 @@ from decimal import Decimal
 from typing import Any
 
 import openai
+from openai.lib.streaming.chat import ChatCompletionStreamState
 
+from course_lib.fallback import AsyncFallbackClient
 from course_lib.pricing import TokenCounts, usage_cost_usd, usage_tokens
 from course_lib.tools import ToolCall, ToolResult, run_tools, run_tools_serially, tool_call
 from course_lib.tracker import CostTrackerBase
@@ -99,6 +101,10 @@ class ModelRound:
     tool_calls: tuple[ToolCallOutcome, ...] = ()
     tools_s: float | None = None
     tools_started_s: float | None = None
+    model: str = ""  # the model that answered (through a fallback chain, maybe another one)
+    requests_sent: int = 1  # with retries through a chain, more than one
+    used_fallback: bool = False
+    response_id: str = ""  # the completion's id (the sandbox's request id)
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,8 @@ class AgentLoopResult:
 
     @property
     def ttft_s(self) -> float | None:
-        """Seconds from the start of the loop to the first token of the answer's text."""
+        """Seconds from the start of the loop to the first token of the answer's text (None:
+        not streamed, the first text was the whole answer)."""
         final = self.rounds[-1]
         return None if final.ttft_s is None else final.started_s + final.ttft_s
 
@@ -150,6 +157,14 @@ class AgentLoopResult:
                          f"{1000 * r.model_s:5.0f}ms {tools:>7} {r.usage.input_tokens:5} "
                          f"{r.usage.output_tokens:4}  {r.cost_usd}")
         return "\n".join(lines)
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(r.requests_sent for r in self.rounds)
+
+    @property
+    def used_fallback(self) -> bool:
+        return any(r.used_fallback for r in self.rounds)
 
     def timeline(self) -> list[ToolResult]:
         """Every model request and tool call as a span on the loop's clock, for a Gantt chart:
@@ -224,22 +239,57 @@ async def second_round_messages(messages: Sequence[Mapping[str, Any]], toolbox: 
               for (id_, _, _), r in zip(asked, results, strict=True))]
 
 
-async def _stream_round(client: openai.AsyncOpenAI, request: Mapping[str, Any],
-                        on_text: Callable[[str], None] | None, clock: Clock, sent_at: float
-                        ) -> tuple[Any, float | None, float]:
-    """Stream one request; (final completion, ttft, duration), both in seconds from sending."""
+@dataclass(frozen=True)
+class _Sent:
+    """One round's answer: the completion, who answered, and its times from sending."""
+
+    final: Any
+    model: str
+    ttft_s: float | None
+    model_s: float
+    requests_sent: int = 1
+    used_fallback: bool = False
+
+
+async def _read_stream(chunks: Any, on_text: Callable[[str], None] | None, clock: Clock,
+                       sent_at: float) -> tuple[Any, float | None]:
+    """Assemble raw chunks into the completion the SDK would have returned; time the first."""
+    state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
     first: float | None = None
-    async with client.chat.completions.stream(**request) as stream:
-        async for event in stream:
-            if event.type != "chunk" or not event.chunk.choices:
-                continue
-            delta = event.chunk.choices[0].delta
+    async for chunk in chunks:
+        state.handle_chunk(chunk)
+        for choice in chunk.choices[:1]:
+            delta = choice.delta
             if first is None and (delta.content or delta.tool_calls):
                 first = clock() - sent_at
             if delta.content and on_text is not None:
                 on_text(delta.content)
-        final = await stream.get_final_completion()
-    return final, first, clock() - sent_at
+    return state.get_final_completion(), first
+
+
+async def _send_round(client: openai.AsyncOpenAI, chain: AsyncFallbackClient | None,
+                      request: dict[str, Any], *, stream: bool,
+                      on_text: Callable[[str], None] | None, clock: Clock) -> _Sent:
+    """Send one round, streamed or not, straight to ``client`` or through ``chain``."""
+    sent_at = clock()
+    model = request.pop("model")
+    if chain is not None and stream:
+        committed = await chain.stream(**request)  # returns at the first token, after retries
+        final, ttft = await _read_stream(committed, on_text, clock, sent_at)
+        sent = sum(1 for a in committed.attempts if a.outcome != "skipped")
+        return _Sent(final, committed.model, ttft, clock() - sent_at, sent,
+                     committed.used_fallback)
+    if chain is not None:
+        result = await chain.create(**request)
+        return _Sent(result.response, result.model, None, clock() - sent_at,
+                     result.requests_sent, result.used_fallback)
+    if stream:
+        chunks = await client.chat.completions.create(
+            model=model, stream=True, stream_options={"include_usage": True}, **request)
+        final, ttft = await _read_stream(chunks, on_text, clock, sent_at)
+        return _Sent(final, model, ttft, clock() - sent_at)
+    final = await client.chat.completions.create(model=model, **request)
+    return _Sent(final, model, None, clock() - sent_at)
 
 
 async def run_agent_loop(
@@ -255,12 +305,18 @@ async def run_agent_loop(
     on_text: Callable[[str], None] | None = None,
     tracker: CostTrackerBase | None = None,
     clock: Clock = time.perf_counter,
+    stream: bool = True,
+    chain: AsyncFallbackClient | None = None,
     **options: Any,
 ) -> AgentLoopResult:
     """Answer ``messages`` with ``toolbox``'s tools, calling the model until it answers in text.
 
     ``concurrent=False`` runs each round's calls one after another (the baseline the lesson
-    compares with). ``options`` go to every request (``tool_choice``, ``temperature``, ...).
+    compares with). ``stream=False`` sends every round unstreamed: the first text is then the
+    whole answer (``ttft_s`` is None). ``chain`` sends every round through a fallback chain
+    (:class:`course_lib.fallback.AsyncFallbackClient`: retries, then the other model; its links
+    name the models, so ``model`` is not used), and each round records the model that answered.
+    ``options`` go to every request (``tool_choice``, ``temperature``, ...).
     """
     max_rounds = _check_rounds(max_rounds)
     conversation = [dict(m) for m in messages]
@@ -270,22 +326,25 @@ async def run_agent_loop(
     for index in range(max_rounds):
         sent = len(conversation)
         started = clock()
-        final, ttft, model_s = await _stream_round(client, {
+        reply = await _send_round(client, chain, {
             "model": model, "messages": list(conversation), "tools": toolbox.tools_param(),
-            "stream_options": {"include_usage": True}, **options}, on_text, clock, started)
+            **options}, stream=stream, on_text=on_text, clock=clock)
+        final = reply.final
         usage = usage_tokens(final.usage)
-        cost = usage_cost_usd(model, final.usage)
+        cost = usage_cost_usd(reply.model, final.usage)
         if tracker is not None:
-            tracker.record_usage(model, final.usage)
+            tracker.record_usage(reply.model, final.usage)
         choice = final.choices[0]
         asked = list(choice.message.tool_calls or ())
-        round_ = ModelRound(index, started - origin, ttft, model_s, choice.finish_reason, usage,
-                            cost, sent)
+        round_ = ModelRound(index, started - origin, reply.ttft_s, reply.model_s,
+                            choice.finish_reason, usage, cost, sent, model=reply.model,
+                            requests_sent=reply.requests_sent, used_fallback=reply.used_fallback,
+                            response_id=getattr(final, "id", "") or "")
         if not asked:
             rounds.append(round_)
             text = choice.message.content or ""
             conversation.append({"role": "assistant", "content": text})
-            return AgentLoopResult(text, model, tuple(rounds), tuple(conversation),
+            return AgentLoopResult(text, reply.model, tuple(rounds), tuple(conversation),
                                    clock() - origin)
         calls = [(c.id, c.function.name, c.function.arguments) for c in asked]
         conversation.append(_assistant_asks(choice.message.content, calls))
@@ -298,6 +357,6 @@ async def run_agent_loop(
                                          result_content(r)) for c, r in zip(asked, results,
                                                                             strict=True))
         conversation += [_tool_message(o.id, o.content) for o in outcomes]
-        rounds.append(ModelRound(index, started - origin, ttft, model_s, choice.finish_reason,
-                                 usage, cost, sent, outcomes, tools_s, tools_started - origin))
+        rounds.append(dataclasses.replace(round_, tool_calls=outcomes, tools_s=tools_s,
+                                          tools_started_s=tools_started - origin))
     raise RoundLimitError(max_rounds, rounds)

@@ -8,17 +8,21 @@ One turn, with every lever on (:class:`~course_lib.agent.levers.Levers`):
    model call. TTLs follow the content kind of the article the answer came from (a day for
    FAQs, an hour for troubleshooting) and answers about the user's own data (``realtime``) are
    **never** stored, so the shared key (no tenant) never serves one user's ticket to another;
-3. on a miss, call the three tools **concurrently**, each with a timeout;
-4. build the **compressed** prompt;
-5. ask the routed model through a **fallback chain** (:mod:`course_lib.fallback`): up to three
+3. on a miss, run the real tool-calling loop (:func:`course_lib.agent.loop.run_agent_loop`)
+   with the **compressed** system prompt: the model is offered the three tools and asks for
+   the ones the message needs, they run **concurrently** (each with a timeout), their results
+   go back to the model, and it writes the answer: two round trips, each billed from its own
+   usage (tool definitions, tool calls and tool results included);
+4. every round goes through a **fallback chain** (:mod:`course_lib.fallback`): up to three
    attempts with full-jitter backoff and Retry-After, then the other model, a circuit breaker
-   per model and one deadline for the whole call;
-6. **stream** the answer: the time to first token is when the first text chunk arrives;
-7. **bill** the call in the :class:`~course_lib.tracker.CostTracker` from the usage in the
-   stream's last chunk, and store the answer in the cache.
+   per model and one deadline per round;
+5. every round is **streamed**: the time to first token is when the answer's first text chunk
+   arrives;
+6. **bill** each round in the :class:`~course_lib.tracker.CostTracker` at the message's time,
+   and store the answer in the cache.
 
-Switch a lever off and that step falls back to the naive agent's way of doing it; with every
-lever off this agent behaves, and bills, like :class:`~course_lib.agent.naive.NaiveAgent`.
+Switch a lever off and that step falls back to the naive way of doing it; with every lever off
+this agent *is* :class:`~course_lib.agent.naive.NaiveAgent`.
 
 Time settings (tool timeouts, attempt timeouts, backoff, breaker windows) are in *simulated*
 seconds, multiplied by ``time_scale`` like the sandbox's delays. At time scale 0 nothing takes
@@ -33,9 +37,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-import httpx2
 import openai
 
 from course_lib.cache import (
@@ -52,45 +57,39 @@ from course_lib.fallback import (
     CircuitBreaker,
     FallbackError,
     FullJitterBackoff,
-    StreamInterruptedError,
-    carries_output,
 )
 from course_lib.router import STRONG_MODEL, WEAK_MODEL, RouteDecision, Router
-from course_lib.streaming import estimated_bill
 from course_lib.time_scale import check_time_scale
 from course_lib.tools import SupportTools
 from course_lib.tracker import CallCost, CostTracker
 from course_lib.traffic import TrafficEvent
 
-from .context import SupportContext, gather_context
 from .customers import CustomerDirectory
 from .levers import Levers
-from .naive import require_no_sdk_retries
+from .loop import AgentLoopResult, run_agent_loop
 from .prompts import build_messages, system_prompt
+from .toolbox import support_toolbox
 from .turn import TurnRecord
 
 __all__ = [
     "ArrivalClock",
     "ChainSettings",
     "OptimizedAgent",
-    "StreamEndedEarlyError",
+    "require_no_sdk_retries",
     "support_cache_policy",
 ]
 
 TEMPERATURE = 0  # deterministic answers: the only kind a response cache may serve again
 
 
-class StreamEndedEarlyError(RuntimeError):
-    """A stream broke, or ended without its usage chunk, after ``text_received``.
-
-    The provider still bills what it generated, so the agent bills an estimate (the prompt and
-    the received text counted with tiktoken) before it reports the failure.
-    """
-
-    def __init__(self, message: str, *, model: str, text_received: str) -> None:
-        super().__init__(message)
-        self.model = model
-        self.text_received = text_received
+def require_no_sdk_retries(client: Any) -> None:
+    """Refuse a client that retries by itself: the agents decide what happens on a failure."""
+    retries = getattr(client, "max_retries", 0)
+    if retries:
+        raise ValueError(
+            f"the client retries failed requests itself (max_retries={retries}); build it with "
+            "max_retries=0 so that retries and fallbacks are the agent's levers, measured, "
+            "rather than hidden in the SDK")
 
 
 def support_cache_policy() -> TTLPolicy:
@@ -141,25 +140,22 @@ class ChainSettings:
     tool_timeout_s: float = 1.0
 
 
-@dataclass
-class _Reply:
-    text: str
-    model: str
-    usage: Any
-    ttft_s: float | None  # None: not streamed
-    used_fallback: bool
-    requests_sent: int
+class _TurnBill:
+    """The loop's tracker for one turn: each round goes on the agent's bill at the message's
+    time, and is kept, so a turn that fails in its second round still reports its first."""
 
+    def __init__(self, tracker: CostTracker, at: datetime) -> None:
+        self.tracker, self.at = tracker, at
+        self.calls: list[CallCost] = []
 
-@dataclass
-class _MissTrace:
-    """What the model path of one turn did, filled in as it goes (read after a miss)."""
+    def record_usage(self, model: str, usage: Any) -> CallCost:
+        call = self.tracker.record_usage(model, usage, at=self.at)
+        self.calls.append(call)
+        return call
 
-    routed_model: str
-    context: SupportContext | None = None
-    reply: _Reply | None = None
-    call: CallCost | None = None
-    requests_sent: int = 0
+    def total(self, field: str) -> Any:
+        return sum((getattr(call, field) for call in self.calls), Decimal(0) if field == "cost_usd"
+                   else 0)
 
 
 class OptimizedAgent:
@@ -194,6 +190,7 @@ class OptimizedAgent:
         self.customers = customers
         self.router = router
         self.time_scale = check_time_scale(time_scale)
+        self.toolbox = support_toolbox(tools)
         self.settings = settings or ChainSettings()
         self.product = product or load_knowledge_base().product
         self.strong_model = strong_model
@@ -249,10 +246,12 @@ class OptimizedAgent:
         started = self._clock()
         self.arrivals.start_turn(event.at.timestamp())
         routed = self._route(event).model
-        trace = _MissTrace(routed)
+        bill = _TurnBill(self.tracker, event.at)
+        loop: list[AgentLoopResult] = []
 
         async def compute() -> CachedAnswer:
-            return await self._answer_from_model(event, trace, started)
+            loop.append(result := await self._run_loop(event, routed, bill))
+            return _cached(result, bill)
 
         try:
             if self.cache is None:
@@ -263,113 +262,57 @@ class OptimizedAgent:
                 result = await self.cache.aget_or_compute(request, compute)
                 answer = result.answer
                 served = "model" if result.called_upstream else result.served_from
-        except (openai.APIError, FallbackError, StreamEndedEarlyError) as error:
+        except (openai.APIError, FallbackError) as error:
             attempts = getattr(error, "attempts", ())
-            sent = sum(1 for a in attempts if a.outcome != "skipped") if attempts else (
-                trace.requests_sent or 1)
-            context = trace.context
+            sent = len(bill.calls) + (sum(1 for a in attempts if a.outcome != "skipped")
+                                      if attempts else 1)
             return TurnRecord(
                 index, event, "failed", total_s=self._clock() - started, routed_model=routed,
-                tools_s=context.seconds if context else None,
-                tool_results=context.tool_results if context else (), requests_sent=sent,
+                requests_sent=sent, model_rounds=len(bill.calls), cost_usd=bill.total("cost_usd"),
+                prompt_tokens=bill.total("input_tokens"),
+                completion_tokens=bill.total("output_tokens"),
                 error=f"{type(error).__name__}: {error}")
         total = self._clock() - started
         if served != "model":  # nothing was called: the stored (or shared) answer, at once
             return TurnRecord(index, event, served, total_s=total,  # type: ignore[arg-type]
                               answer=answer.answer, model=answer.model, routed_model=routed,
                               ttft_s=total)
-        reply, context, call = trace.reply, trace.context, trace.call
-        assert reply and context and call, "a turn served by the model has a complete trace"
+        (result,) = loop
+        first_text = result.ttft_s
         return TurnRecord(
-            index, event, "model", total_s=total, answer=reply.text, model=reply.model,
-            routed_model=routed, ttft_s=reply.ttft_s if reply.ttft_s is not None else total,
-            tools_s=context.seconds, tool_results=context.tool_results,
-            used_fallback=reply.used_fallback, requests_sent=reply.requests_sent,
-            prompt_tokens=call.input_tokens, cached_prompt_tokens=call.cached_input_tokens,
-            completion_tokens=call.output_tokens, cost_usd=call.cost_usd,
+            index, event, "model", total_s=total, answer=result.text, model=result.model,
+            routed_model=routed, ttft_s=total if first_text is None else first_text,
+            tools_s=result.tools_s, tool_results=tuple(c.result for c in result.tool_calls),
+            used_fallback=result.used_fallback, requests_sent=result.requests_sent,
+            model_rounds=len(result.rounds), answer_round_s=result.rounds[-1].model_s,
+            answer_id=result.rounds[-1].response_id, prompt_tokens=bill.total("input_tokens"),
+            cached_prompt_tokens=bill.total("cached_input_tokens"),
+            completion_tokens=bill.total("output_tokens"), cost_usd=bill.total("cost_usd"),
         )
 
-    async def _answer_from_model(self, event: TrafficEvent, trace: _MissTrace, started: float
-                                 ) -> CachedAnswer:
-        customer = self.customers.for_traffic_user(event.user_id)
+    async def _run_loop(self, event: TrafficEvent, model: str, bill: _TurnBill
+                        ) -> AgentLoopResult:
+        """The model asks for tools, they run, the model answers: the real two round trips."""
         concurrent = self.levers.concurrent_tools
-        trace.context = context = await gather_context(
-            self.tools, event.query, customer, concurrent=concurrent,
-            timeout_per_tool=self._sim(self.settings.tool_timeout_s) if concurrent else None,
-            clock=self._clock)
         messages = build_messages(event.query, style=self.style, product=self.product,
-                                  hits=context.hits, profile=context.profile,
-                                  ticket=context.ticket, unavailable=context.unavailable)
-        try:
-            trace.reply = reply = await self._ask(messages, trace, started)
-        except (StreamEndedEarlyError, StreamInterruptedError) as cut:
-            # Tokens were generated before the break: they are on the provider's bill.
-            bill = estimated_bill(cut.model, messages, cut.text_received)
-            self.tracker.record_usage(bill.model, bill.usage(), at=event.at)
-            raise
-        trace.call = call = self.tracker.record_usage(reply.model, reply.usage, at=event.at)
-        entry = context.best_entry
-        return CachedAnswer(
-            reply.text, reply.model,
-            sources={entry.id: entry.version} if entry is not None else {},
-            # No article, no kind: the policy does not cache what it cannot classify.
-            kind=entry.kind if entry is not None else None,
-            prompt_tokens=call.input_tokens, completion_tokens=call.output_tokens,
-        )
-
-    async def _ask(self, messages: list[dict[str, Any]], trace: _MissTrace, started: float
-                   ) -> _Reply:
-        """One model answer, streamed or not, through the fallback chain or not."""
-        request: dict[str, Any] = {"messages": messages, "temperature": TEMPERATURE}
-        if self.levers.fallback:
-            return await self._ask_through_chain(request, trace.routed_model, started)
-        trace.requests_sent = 1
-        return await self._ask_once(request, trace.routed_model, started)
-
-    async def _ask_through_chain(self, request: dict[str, Any], model: str, started: float
-                                 ) -> _Reply:
-        chain = self._chain_for(model)
-        if not self.levers.streaming:
-            result = await chain.create(**request)
-            return _Reply(result.content or "", result.model, result.response.usage, None,
-                          result.used_fallback, result.requests_sent)
-        # The chain returns once the first text has arrived: that is the first token.
-        stream = await chain.stream(**request)
-        ttft = self._clock() - started
-        async for _ in stream:
-            pass
-        _require_usage(stream.usage, stream.model, stream.text)
-        sent = sum(1 for attempt in stream.attempts if attempt.outcome != "skipped")
-        return _Reply(stream.text, stream.model, stream.usage, ttft, stream.used_fallback, sent)
-
-    async def _ask_once(self, request: dict[str, Any], model: str, started: float) -> _Reply:
-        if not self.levers.streaming:
-            response = await self.client.chat.completions.create(model=model, **request)
-            return _Reply(response.choices[0].message.content or "", model, response.usage,
-                          None, False, 1)
-        ttft: float | None = None
-        pieces: list[str] = []
-        usage = None
-        chunks = await self.client.chat.completions.create(
-            model=model, stream=True, stream_options={"include_usage": True}, **request)
-        try:
-            async for chunk in chunks:
-                if ttft is None and carries_output(chunk):
-                    ttft = self._clock() - started
-                pieces += [choice.delta.content for choice in chunk.choices
-                           if choice.delta.content]
-                if chunk.usage is not None:
-                    usage = chunk.usage
-        except (openai.APIError, httpx2.HTTPError) as exc:
-            raise StreamEndedEarlyError(
-                f"the {model} stream broke after {len(''.join(pieces))} characters: {exc}",
-                model=model, text_received="".join(pieces)) from exc
-        _require_usage(usage, model, "".join(pieces))
-        return _Reply("".join(pieces), model, usage, ttft, False, 1)
+                                  customer=self.customers.for_traffic_user(event.user_id))
+        return await run_agent_loop(
+            self.client, messages, self.toolbox, model=model, concurrent=concurrent,
+            timeout_per_tool=self._sim(self.settings.tool_timeout_s) if concurrent else None,
+            stream=self.levers.streaming,
+            chain=self._chain_for(model) if self.levers.fallback else None,
+            tracker=bill, clock=self._clock, temperature=TEMPERATURE)  # type: ignore[arg-type]
 
 
-def _require_usage(usage: Any, model: str, text: str) -> None:
-    if usage is None:
-        raise StreamEndedEarlyError(
-            f"the {model} stream ended without its usage chunk after {len(text)} characters: "
-            "the answer may be cut short", model=model, text_received=text)
+def _cached(result: AgentLoopResult, bill: _TurnBill) -> CachedAnswer:
+    """The loop's answer as the cache stores it, kind and sources from the article it used."""
+    searches = [call.result.value for call in result.tool_calls
+                if call.name == "search_kb" and call.result.ok and call.result.value.hits]
+    entry = searches[0].hits[0].entry if searches else None
+    return CachedAnswer(
+        result.text, result.model,
+        sources={entry.id: entry.version} if entry is not None else {},
+        # No article, no kind: the policy does not cache what it cannot classify.
+        kind=entry.kind if entry is not None else None,
+        prompt_tokens=bill.total("input_tokens"), completion_tokens=bill.total("output_tokens"),
+    )

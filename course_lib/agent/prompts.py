@@ -1,22 +1,23 @@
 """What the support agent sends the model: the lesson's verbose starting point, and compressed.
 
-A support turn's prompt has four parts: the **system prompt** (who the bot is, its rules, the
-price table), the **retrieved articles** (RAG), the **customer context** (the user's profile and
-latest ticket, from the tools) and the **user's message**. The first three are written by us, so
-their length is a choice, and the lesson's first lever, "Prompt 压缩(去冗余)" (compress the prompt
-by removing redundancy), is about that choice.
+A support turn starts with three messages: the **system prompt** (who the bot is, its rules,
+the price table), a note naming the **customer** (their user id and latest ticket, so the model
+can ask the account tools about them) and the **user's message**. The model then asks for the
+tools it needs (:mod:`course_lib.agent.loop`); their definitions and results are input tokens
+too, the same in both styles. The system prompt is written by us, so its length is a choice,
+and the lesson's first lever, "Prompt 压缩(去冗余)" (compress the prompt by removing redundancy),
+is about that choice.
 
 ``"verbose"`` is how prompts grow when nobody measures them: instructions said three times,
-"please" and "always" everywhere, every article with its metadata and the four other ways users
-phrase its question, the customer's record written out as prose. ``"compact"`` says the same
-things once. Its risk, in the lesson's table, is "可能丢失关键信息" (losing key information), so
-compression here is held to a rule that can be checked: every **fact** the verbose prompt carries
-(prices, plan limits, the article answers, every field of the customer's record) appears
-verbatim in the compact prompt. :func:`required_facts` lists those facts from the data itself,
-not from either prompt, and :func:`missing_facts` finds any the prompt lost.
+"please" and "always" everywhere, the price table written out as prose. ``"compact"`` says the
+same things once. Its risk, in the lesson's table, is "可能丢失关键信息" (losing key information),
+so compression here is held to a rule that can be checked: every **fact** the verbose prompt
+carries (plan names, prices, what each plan includes) appears verbatim in the compact prompt.
+:func:`required_facts` lists those facts from the data itself, not from either prompt, and
+:func:`missing_facts` finds any the prompt lost.
 
-Stable parts come first (system prompt, then articles, then the customer, then the question), so
-a provider's prefix cache can reuse the longest possible prefix across users.
+Stable parts come first (system prompt, then the customer, then the question), so a provider's
+prefix cache can reuse the longest possible prefix across users.
 
 Libraries such as LLMLingua compress prompts by dropping low-information tokens with a small
 model; that saves more and guarantees less. Rewriting your own templates, as here, is the first
@@ -29,14 +30,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from course_lib.datasets import Plan, Product
-from course_lib.tools import KBHit, TicketStatus, UserProfile
+
+from .customers import Customer
 
 __all__ = [
     "PROMPT_STYLES",
     "PromptStyle",
-    "articles_message",
     "build_messages",
-    "customer_message",
     "missing_facts",
     "plan_price",
     "required_facts",
@@ -121,111 +121,25 @@ def system_prompt(style: PromptStyle, product: Product) -> str:
     )
 
 
-def articles_message(hits: Sequence[KBHit], style: PromptStyle,
-                     unavailable: str | None = None) -> str:
-    """The retrieved help-centre articles; ``unavailable`` says why there are none."""
-    style = _check_style(style)
-    if unavailable is not None:
-        return f"Help-centre articles: not available ({unavailable})."
-    if not hits:
-        return "Help-centre articles: none found."
-    if style == "compact":
-        return "Articles:\n" + "\n".join(
-            f"[{hit.id}] Q: {hit.entry.question} A: {hit.entry.answer_full}" for hit in hits)
-    blocks = []
-    for rank, hit in enumerate(hits, start=1):
-        entry = hit.entry
-        blocks.append(
-            f"Help-centre article number {rank} of {len(hits)} (id {entry.id}, category "
-            f"{entry.category}, type of article: {entry.kind}, last updated on {entry.updated}, "
-            f"version {entry.version}, relevance score {hit.score:.2f}):\n"
-            f"The question this article answers: {entry.question}\n"
-            f"Customers also ask this question as: {' / '.join(entry.paraphrases)}\n"
-            f"The answer given in this article: {entry.answer_full}")
-    return ("Here are the help-centre articles that were found for the customer's question. "
-            "Use them to answer:\n\n" + "\n\n".join(blocks))
-
-
-def customer_message(profile: UserProfile | None, ticket: TicketStatus | None,
-                     style: PromptStyle, unavailable: Mapping[str, str] | None = None) -> str:
-    """The customer's record and latest ticket; ``unavailable`` maps a missing part to why."""
-    style = _check_style(style)
-    missing = dict(unavailable or {})
-    parts = []
-    if style == "compact":
-        if profile is not None:
-            parts.append(f"Customer: {profile.name} <{profile.email}>, {profile.role} of "
-                         f"{profile.workspace}, plan {profile.plan}, locale {profile.locale}, "
-                         f"{profile.open_tickets} open ticket(s).")
-        if ticket is not None:
-            parts.append(f"Latest ticket #{ticket.id} \"{ticket.subject}\": {ticket.status}, "
-                         f"{ticket.priority}, {ticket.assignee or 'unassigned'}, article "
-                         f"{ticket.kb_article}, created {ticket.created_at}, updated "
-                         f"{ticket.updated_at}.")
-        parts += [f"{name}: not available ({why})." for name, why in missing.items()]
-        return " ".join(parts)
-    if profile is not None:
-        parts.append(
-            f"The customer is {profile.name} ({profile.email}), who is the {profile.role} of the "
-            f"workspace \"{profile.workspace}\". Their workspace is on the {profile.plan} plan. "
-            f"Their preferred locale is {profile.locale}. They currently have "
-            f"{profile.open_tickets} open support ticket(s).")
-    if ticket is not None:
-        assignee = ticket.assignee or "nobody yet"
-        parts.append(
-            f"Their most recent support ticket is ticket #{ticket.id}, with the subject "
-            f"\"{ticket.subject}\". The status of the ticket is currently \"{ticket.status}\", "
-            f"its priority is \"{ticket.priority}\", and it is assigned to {assignee}. The "
-            f"ticket is related to help-centre article {ticket.kb_article}. It was created at "
-            f"{ticket.created_at} and it was last updated at {ticket.updated_at}.")
-    parts += [f"The {name} could not be looked up ({why})." for name, why in missing.items()]
-    return "Customer context (looked up for this conversation):\n" + "\n".join(parts)
-
-
-def build_messages(
-    query: str,
-    *,
-    style: PromptStyle,
-    product: Product,
-    hits: Sequence[KBHit],
-    profile: UserProfile | None,
-    ticket: TicketStatus | None,
-    unavailable: Mapping[str, str] | None = None,
-) -> list[dict[str, Any]]:
-    """The chat messages of one turn, stable parts first (see the module docstring)."""
+def build_messages(query: str, *, style: PromptStyle, product: Product, customer: Customer
+                   ) -> list[dict[str, Any]]:
+    """The first messages of one turn, stable parts first (see the module docstring)."""
     if not isinstance(query, str) or not query.strip():
         raise ValueError("query must be a non-empty string")
-    missing = dict(unavailable or {})
-    customer_missing = {name: why for name, why in missing.items() if name != "search_kb"}
     return [
         {"role": "system", "content": system_prompt(style, product)},
-        {"role": "system", "content": articles_message(hits, style, missing.get("search_kb"))},
-        {"role": "system", "content": customer_message(profile, ticket, style,
-                                                       customer_missing)},
+        {"role": "system", "content": f"Customer: user {customer.user_id}, latest ticket "
+                                      f"#{customer.ticket_id}."},
         {"role": "user", "content": query},
     ]
 
 
-def required_facts(product: Product, hits: Sequence[KBHit], profile: UserProfile | None,
-                   ticket: TicketStatus | None) -> list[str]:
-    """Every fact a prompt for this turn must carry, read from the data, not from a prompt.
-
-    Plan names, prices and summaries; each retrieved article's question and full answer; every
-    field of the customer's profile and ticket.
-    """
+def required_facts(product: Product) -> list[str]:
+    """Every fact the system prompt must carry, read from the data, not from a prompt: each
+    plan's name, price and summary."""
     facts: list[str] = []
     for plan in product.plans:
         facts += [plan.name, plan_price(plan), plan.summary]
-    for hit in hits:
-        facts += [hit.id, hit.entry.question, hit.entry.answer_full]
-    if profile is not None:
-        facts += [profile.name, profile.email, profile.workspace, profile.plan, profile.role,
-                  profile.locale, f"{profile.open_tickets} open"]
-    if ticket is not None:
-        facts += [f"#{ticket.id}", ticket.subject, ticket.status, ticket.priority,
-                  ticket.kb_article, ticket.created_at, ticket.updated_at]
-        if ticket.assignee:
-            facts.append(ticket.assignee)
     return list(dict.fromkeys(facts))
 
 

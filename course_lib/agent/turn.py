@@ -7,6 +7,8 @@ summarises a list of them. The fields are the ones a user and a budget feel:
   the first text *is* the whole answer, so it equals ``total_s``;
 * ``total_s``: seconds until the answer is complete (or the turn failed);
 * ``tools_s``: the tool phase alone (None when a cached answer skipped it);
+* ``model_rounds``: requests to the model that got an answer (two for a turn whose model asked
+  for tools: the tool calls, then the text; ``requests_sent`` also counts failed attempts);
 * ``cost_usd``: exactly what the turn was billed, from the ``usage`` the endpoint reported
   (zero for a cached answer, and for a failure: failed requests are not billed);
 * ``served_from``: ``"model"``, ``"cache"`` (found stored), ``"coalesced"`` (an identical
@@ -43,6 +45,9 @@ class TurnRecord:
     tool_results: tuple[ToolResult, ...] = ()
     used_fallback: bool = False
     requests_sent: int = 0
+    model_rounds: int = 0
+    answer_round_s: float | None = None  # the request that wrote the answer, send to last byte
+    answer_id: str | None = None  # that request's completion id
     prompt_tokens: int = 0
     cached_prompt_tokens: int = 0
     completion_tokens: int = 0
