@@ -13,12 +13,20 @@ it. The recipe, shared here:
    down): a server a learner left running, such as notebook 09's live page, still shuts down
    cleanly, its lifespan shutdown run and its connections closed, instead of being killed with
    its daemon thread.
+
+uvicorn's logging is configured once per process (:func:`_configure_logging_once`), not by
+every server: each ``uvicorn.Config`` would otherwise run ``logging.config.dictConfig``, which
+flushes and replaces the handlers the previous server installed. In a Jupyter kernel those
+handlers write to the kernel's output stream of an earlier cell, and flushing one from a later
+cell can wait out ipykernel's 10-second flush timeout: a notebook starting several servers paid
+10 s for nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import logging.config
 import socket
 import threading
 import time
@@ -31,6 +39,17 @@ import uvicorn
 __all__ = ["HOST", "BackgroundServer", "ServerHandle", "bind_loopback"]
 
 HOST = "127.0.0.1"
+
+_logging_configured = False
+_logging_lock = threading.Lock()
+
+
+def _configure_logging_once() -> None:
+    global _logging_configured
+    with _logging_lock:
+        if not _logging_configured:
+            logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
+            _logging_configured = True
 
 
 def bind_loopback(port: int, what: str = "the server") -> socket.socket:
@@ -70,8 +89,9 @@ class BackgroundServer:
         self.socket = bind_loopback(port, name)
         self.port: int = self.socket.getsockname()[1]
         self.loop: asyncio.AbstractEventLoop | None = None
-        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan=lifespan,
-                                timeout_graceful_shutdown=2)
+        _configure_logging_once()
+        config = uvicorn.Config(app, log_config=None, log_level=log_level, access_log=False,
+                                lifespan=lifespan, timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._stopped = False
         self._thread = threading.Thread(target=self._serve, args=(on_loop,),
