@@ -59,14 +59,17 @@ def seconds_per_file(durations_report: str) -> dict[str, float]:
     return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
 
-def _where_the_time_goes(output: str, wall_s: float) -> str:
+def _where_the_time_goes(output: str, wall_s: float, workers: int = 1) -> str:
+    """Each notebook's seconds, as a share of the workers' time (wall time x workers)."""
     per_file = seconds_per_file(output)
     accounted = sum(per_file.values())
-    lines = [f"{'seconds':>8}  {'share':>6}  notebook (setup + cells + teardown)"]
-    lines += [f"{seconds:8.1f}  {seconds / wall_s:6.1%}  {name}"
+    capacity = wall_s * workers
+    lines = [f"{'seconds':>8}  {'share':>6}  notebook (setup + cells + teardown), share of "
+             f"{workers} worker(s) x {wall_s:.1f} s"]
+    lines += [f"{seconds:8.1f}  {seconds / capacity:6.1%}  {name}"
               for name, seconds in per_file.items()]
-    lines.append(f"{wall_s - accounted:8.1f}  {(wall_s - accounted) / wall_s:6.1%}  outside "
-                 "any test (pytest start-up, collection)")
+    lines.append(f"{capacity - accounted:8.1f}  {(capacity - accounted) / capacity:6.1%}  "
+                 "outside any test (pytest and worker start-up, collection, a worker idle)")
     slowest = [match.group(0) for match in _DURATION.finditer(output)][:15]  # pytest sorts them
     return "\n".join([*lines, "", "slowest steps (pytest --durations):", *slowest])
 
@@ -95,9 +98,10 @@ def run(config: Config) -> list[Measurement]:
     summary = _summary(output)
     passed = completed.returncode == 0
     failures = re.findall(r"^FAILED (.+?)(?: - .*)?$", output, flags=re.MULTILINE)
+    profile = _where_the_time_goes(output, wall_s, 1 if config.quick else WORKERS)
     report = (f"$ python {' '.join(command[1:])}\nwall {wall_s:.1f} s, exit "
               f"{completed.returncode}, {os.cpu_count()} cores, load average {load:.1f} at the "
-              f"start; {summary}\n\n{_where_the_time_goes(output, wall_s)}\n")
+              f"start; {summary}\n\n{profile}\n")
     note = (f"{' + '.join(paths)}; {summary}; {os.cpu_count()} cores, load average "
             f"{load:.1f} at the start")
     if not passed:
