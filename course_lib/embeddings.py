@@ -64,7 +64,7 @@ def model_files() -> tuple[Path, Path]:
 class MiniLMEmbedder:
     """Embeds text into 384-d unit vectors; thread-safe, batches internally."""
 
-    def __init__(self, *, batch_size: int = 8, threads: int = 1, verify: bool = True) -> None:
+    def __init__(self, *, batch_size: int = 8, threads: int = 2, verify: bool = True) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -78,10 +78,13 @@ class MiniLMEmbedder:
         self._tokenizer.enable_truncation(max_length=MAX_SEQUENCE_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
-        # One intra-op thread by default: the sandbox server and notebooks share 2 cores, and
-        # small batches gain little from more.
+        # Two intra-op threads, one per core of the course's machines: a batch of 8 embeds 1.4x
+        # faster than on one. Threads that spin while waiting for work would take the core the
+        # sandbox or the notebook needs, so they sleep instead (spinning is 1.3x faster again on
+        # an idle machine, and slower on a busy one).
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
