@@ -320,3 +320,14 @@ def test_an_unknown_card_names_the_file_it_looked_in(tmp_path: Path) -> None:
 
 def test_template_fields_lists_each_name_once() -> None:
     assert template_fields("{a} {b:.0%} {a} {{literal}}") == ["a", "b"]
+
+
+def test_the_courses_own_chinese_wording_is_filled_from_the_same_fields() -> None:
+    # 06.q2 is the course's own question: its Chinese text says the notebook's numbers, not
+    # typed copies of them.
+    card = bank_card("06.q2").build({"p_fail": 0.45, "attempts": 3, "share_attempts": 0.909,
+                                     "p_all_fail": 0.091, "share_one": 0.55})
+    assert "45% 的调用" in card.question_zh and "最多试 3 次" in card.question_zh
+    changed = bank_card("06.q2").build({"p_fail": 0.2, "attempts": 2, "share_attempts": 0.96,
+                                        "p_all_fail": 0.04, "share_one": 0.8})
+    assert "20% 的调用" in changed.question_zh and "最多试 2 次" in changed.question_zh

@@ -122,6 +122,8 @@ class BankCard:
     def templates(self) -> dict[str, str]:
         """Every template of the card, by where it is ("answer", "choice B explanation", ...)."""
         found = {"question": self.question}
+        if self.question_zh is not None:  # the lesson's own wording has no fields; the course's may
+            found["question_zh"] = self.question_zh
         found.update({f"hint {n}": hint for n, hint in enumerate(self.hints, start=1)})
         if self.answer is not None:
             found["answer"] = self.answer
@@ -162,6 +164,7 @@ class BankCard:
                 f"check the spelling, or add the field to {self.source.name}"
             )
         fill = self._filler(values)
+        zh = None if self.question_zh is None else fill("question_zh", self.question_zh)
         if self.kind == "quiz":
             return Quiz(
                 self.id,
@@ -171,7 +174,7 @@ class BankCard:
                            fill(f"choice {n} explanation", c.explanation))
                     for n, c in enumerate(self.choices, start=1)
                 ],
-                question_zh=self.question_zh,
+                question_zh=zh,
                 progress=progress,
             )
         assert self.answer is not None
@@ -179,7 +182,7 @@ class BankCard:
             self.id,
             fill("question", self.question),
             fill("answer", self.answer),
-            question_zh=self.question_zh,
+            question_zh=zh,
             hints=[fill(f"hint {n}", hint) for n, hint in enumerate(self.hints, start=1)],
             guess=None if self.guess is None else self.guess.box(values[self.guess.expected]),
             progress=progress,
