@@ -49,6 +49,7 @@ __all__ = [
     "get_sandbox",
     "is_course_sandbox",
     "resolve_endpoint",
+    "started_sandbox",
     "tokenizer_differs",
     "using_sandbox",
 ]
@@ -105,6 +106,12 @@ def is_course_sandbox(base_url: str) -> bool:
         isinstance(m, dict) and m.get("owned_by") == MODEL_OWNER for m in data)
 
 
+def started_sandbox() -> sandbox.SandboxHandle | None:
+    """The sandbox of this process if it has started, else None (without starting it)."""
+    with _lock:
+        return _sandbox
+
+
 def get_sandbox() -> sandbox.SandboxHandle:
     """The sandbox of this process, started on first use (time scale from the environment)."""
     global _sandbox
@@ -115,8 +122,8 @@ def get_sandbox() -> sandbox.SandboxHandle:
         return _sandbox
 
 
-def resolve_endpoint() -> Endpoint:
-    """Decide where requests go, from ``COURSE_LLM_ENDPOINT`` and ``OPENAI_API_KEY``."""
+def _endpoint_kind() -> Literal["sandbox", "real"]:
+    """Where requests go, decided from the environment alone (nothing is started)."""
     choice = os.environ.get("COURSE_LLM_ENDPOINT", "auto").strip().lower() or "auto"
     if choice not in ("auto", "sandbox", "real"):
         raise ValueError(
@@ -125,21 +132,29 @@ def resolve_endpoint() -> Endpoint:
     api_key = os.environ.get("OPENAI_API_KEY", "").strip()
     if choice == "real" and not api_key:
         raise RuntimeError("COURSE_LLM_ENDPOINT=real needs OPENAI_API_KEY to be set")
-    if choice == "real" or (choice == "auto" and api_key):
-        return Endpoint("real", os.environ.get("OPENAI_BASE_URL") or None, api_key)
+    return "real" if choice == "real" or (choice == "auto" and api_key) else "sandbox"
+
+
+def resolve_endpoint() -> Endpoint:
+    """Decide where requests go, from ``COURSE_LLM_ENDPOINT`` and ``OPENAI_API_KEY``; on the
+    sandbox, start it (the endpoint needs its address)."""
+    if _endpoint_kind() == "real":
+        return Endpoint("real", os.environ.get("OPENAI_BASE_URL") or None,
+                        os.environ["OPENAI_API_KEY"].strip())
     return Endpoint("sandbox", get_sandbox().base_url, SANDBOX_API_KEY)
 
 
 def using_sandbox() -> bool:
-    """True when requests go to the simulator (sandbox-only demos check this)."""
-    return resolve_endpoint().kind == "sandbox"
+    """True when requests go to the simulator (sandbox-only demos check this). Asking does not
+    start the sandbox."""
+    return _endpoint_kind() == "sandbox"
 
 
 def tokenizer_differs(model: str) -> str | None:
     """Why a check that assumes OpenAI's tokenizer for ``model`` cannot hold on this endpoint
     (the model map sends it as another model), or None when it can. Such a check prints the
     reason and skips: ``if (why := llm.tokenizer_differs("gpt-4o")): print("skipped:", why)``."""
-    if resolve_endpoint().kind == "sandbox":
+    if using_sandbox():
         return None
     return model_map.tokenizer_differs(model)
 

@@ -45,7 +45,9 @@ def requests_sent() -> int:
     endpoint, the budget guard's count of the requests it let through and settled.
     """
     if llm.using_sandbox():
-        return len(llm.get_sandbox().requests)
+        # A sandbox not started yet has served nothing: counting must not start it.
+        served = llm.started_sandbox()
+        return 0 if served is None else len(served.requests)
     guard = budget.current_budget()
     return guard.tracker.summary()["total_calls"] + guard.unpriced_requests
 

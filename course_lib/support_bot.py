@@ -28,7 +28,7 @@ from course_lib.traffic import TrafficEvent
 
 __all__ = ["EMBEDDING_MODEL", "SupportBot", "support_system_prompt"]
 
-EMBEDDING_MODEL = "text-embedding-3-small"
+EMBEDDING_MODEL = "text-embedding-3-small"  # what the course's support bot embeds with
 Route = Callable[[TrafficEvent], str]
 
 

@@ -22,12 +22,12 @@ from course_lib.cache.experiments import (
     ReplayClock,
     SupportModel,
     hit_timings,
+    lesson_conversation_prompt,
     logged_warnings,
     memory_cache,
     replay_day,
     semantic_layer,
     stampede,
-    support_system_prompt,
     ttl_sweep,
 )
 from course_lib.datasets import load_knowledge_base
@@ -47,7 +47,7 @@ def test_the_system_prompt_is_the_lessons_long_conversation() -> None:
     """Long enough for the provider's prefix cache (1,024 tokens), built from the plans."""
     from course_lib.tokens import count_tokens
 
-    prompt = support_system_prompt(KB)
+    prompt = lesson_conversation_prompt(KB)
     assert count_tokens(prompt, "gpt-4o") > 1024
     assert all(plan.name in prompt for plan in KB.product.plans)
 

@@ -87,3 +87,14 @@ def test_requests_sent_on_a_real_endpoint_is_the_budget_guards_count(monkeypatch
 def test_one_request_is_said_in_the_singular():
     plan = RequestPlan(count_sent=lambda: 0).chat("gpt-4o-mini", HI, max_tokens=10)
     assert str(plan).startswith("1 request to the endpoint, at most")
+
+
+def test_making_a_plan_does_not_start_the_course_sandbox(monkeypatch):
+    # A notebook whose requests all go to private sandboxes must not pay for the shared one.
+    from course_lib import llm
+
+    monkeypatch.setenv("COURSE_LLM_ENDPOINT", "sandbox")
+    monkeypatch.setattr(llm, "_sandbox", None)
+    plan = RequestPlan().chat("gpt-4o-mini", HI, max_tokens=10)
+    assert plan.sent == 0
+    assert llm.started_sandbox() is None

@@ -1,7 +1,7 @@
 """Notebook 04's experiments, each one call: a day of support traffic through a cache stack.
 
-* :func:`support_system_prompt` is the lesson's conversation: instructions, the plans and a digest
-  of help-centre articles, about 2,000 tokens in front of every question.
+* :func:`lesson_conversation_prompt` is the lesson's conversation: instructions, the plans and a
+  digest of help-centre articles, about 2,000 tokens in front of every question.
 * :class:`SupportModel` is the bot's model call through the official ``openai`` client; it turns
   a reply into the :class:`CachedAnswer` a cache stores (with the article it came from).
 * :func:`replay_day` sends a trace (:func:`course_lib.traffic.support_traffic`) through an
@@ -38,31 +38,30 @@ from course_lib.cache.stores import MemoryTTLStore, TTLStore
 from course_lib.datasets import KnowledgeBase
 from course_lib.lesson import prompt_cache as lesson
 from course_lib.pricing import PREFIX_CACHE_MIN_TOKENS, cost_usd, embedding_cost_usd
+from course_lib.support_bot import EMBEDDING_MODEL
 from course_lib.timing import seconds_per_call
 from course_lib.tokens import count_tokens
 from course_lib.traffic import TrafficEvent
 
 __all__ = [
-    "EMBEDDING_MODEL",
     "DayResult",
     "LessonRedisStore",
     "ReplayClock",
     "SupportModel",
     "hit_timings",
+    "lesson_conversation_prompt",
     "logged_warnings",
     "memory_cache",
     "replay_day",
     "semantic_layer",
     "stampede",
-    "support_system_prompt",
     "ttl_sweep",
 ]
 
-EMBEDDING_MODEL = "text-embedding-3-small"
 T = TypeVar("T")
 
 
-def support_system_prompt(kb: KnowledgeBase) -> str:
+def lesson_conversation_prompt(kb: KnowledgeBase) -> str:
     """The lesson's conversation: ~500 tokens of instructions and plans, ~1,500 of articles."""
     plans = "\n".join(f"- {plan.name}: {plan.summary}" for plan in kb.product.plans)
     articles = "\n\n".join(
@@ -89,7 +88,7 @@ class ReplayClock:
 class SupportModel:
     """The support bot's model call, returning what a response cache stores.
 
-    ``system_prompt`` defaults to :func:`support_system_prompt`.
+    ``system_prompt`` defaults to :func:`lesson_conversation_prompt`.
 
     The sandbox answers with knowledge-base articles, so each answer names its source; in your
     bot, the retriever's sources tell you the same.
@@ -100,7 +99,7 @@ class SupportModel:
         self.client = openai.OpenAI(base_url=base_url, api_key="sandbox", max_retries=0)
         self.model = model
         self.system_prompt = (system_prompt if system_prompt is not None
-                              else support_system_prompt(kb))
+                              else lesson_conversation_prompt(kb))
         self._entry_of = {text: entry for entry in kb
                           for text in (entry.answer_full, entry.answer_brief)}
         self._memo: dict[tuple[str, str], tuple[CachedAnswer, Any]] = {}
