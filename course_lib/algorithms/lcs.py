@@ -23,7 +23,7 @@ bit-parallel idea in C++.
 
 from __future__ import annotations
 
-from ._checks import require_str
+from ..arguments import require_str
 
 __all__ = ["lcs_length", "lcs_length_bitparallel", "lcs_length_textbook", "lcs_string"]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._checks import require_int, require_str
+from ..arguments import require_int, require_str
 
 __all__ = ["closest_match", "edit_distance"]
 

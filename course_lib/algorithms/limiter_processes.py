@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._checks import require_int, require_positive_seconds
+from ..arguments import require_int, require_positive_seconds
 from .rate_limit import check_rate_limit_args
 from .redis_rate_limit import RedisSlidingWindowLimiter
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from course_lib.timing import best_of
 
-from ._checks import require_int, require_positive_seconds
+from ..arguments import require_int, require_positive_seconds
 from .token_window import TokenBudget
 from .toposort import find_cycle, topological_sort
 

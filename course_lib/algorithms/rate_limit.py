@@ -28,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ._checks import require_int, require_positive_seconds
+from ..arguments import require_int, require_positive_seconds
 
 __all__ = ["Clock", "SlidingWindowCounter", "SlidingWindowLimiter", "check_rate_limit_args"]
 

@@ -35,7 +35,7 @@ import math
 import secrets
 from typing import TYPE_CHECKING
 
-from ._checks import require_int, require_positive_seconds, require_str
+from ..arguments import require_int, require_positive_seconds, require_str
 from .rate_limit import Clock, check_rate_limit_args
 from .token_window import check_tokens
 

@@ -36,7 +36,7 @@ import threading
 import time
 from typing import Protocol, runtime_checkable
 
-from ._checks import require_int, require_positive_seconds
+from ..arguments import require_int, require_positive_seconds
 from .rate_limit import Clock, SlidingWindowLimiter
 
 __all__ = ["RateLimits", "TokenBudget", "TokenWindowLimiter", "check_tokens"]

@@ -26,7 +26,7 @@ import operator
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from ._checks import require_int
+from ..arguments import require_int
 
 __all__ = ["find_cycle", "kahn_order", "topological_levels", "topological_sort"]
 
