@@ -183,7 +183,7 @@ def test_the_round_limit_raises_a_clear_error(sb) -> None:
         run(loop_with(sb, max_rounds=1))
     assert [call.name for call in raised.value.rounds[0].tool_calls] == THREE
     assert len(sb.requests) == 1  # nothing sent after the limit
-    with pytest.raises(ValueError, match="max_rounds must be a positive int"):
+    with pytest.raises(ValueError, match="max_rounds must be >= 1, got 0"):
         run(loop_with(sb, max_rounds=0))
 
 

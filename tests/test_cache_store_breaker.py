@@ -148,7 +148,7 @@ def test_while_one_call_probes_the_others_are_still_skipped():
 
 
 def test_the_skip_must_be_a_positive_time():
-    with pytest.raises(ValueError, match="positive number of seconds"):
+    with pytest.raises(ValueError, match="skip_for_s must be a positive, finite number"):
         StoreBreaker(0)
 
 

@@ -102,9 +102,9 @@ def test_memory_store_index_outlives_its_longest_member():
 @pytest.mark.parametrize(("call", "message"), [
     (lambda s: s.set("k", b"v", 0), "ttl_s"),
     (lambda s: s.set("k", b"v", float("inf")), "ttl_s"),
-    (lambda s: s.set("", b"v", 1), "keys"),
+    (lambda s: s.set("", b"v", 1), "key is empty"),
     (lambda s: s.set("k", "text", 1), "bytes"),
-    (lambda s: s.get(None), "keys"),
+    (lambda s: s.get(None), "key must be a str"),
 ])
 def test_memory_store_rejects_bad_input(call, message):
     with pytest.raises((ValueError, TypeError), match=message):

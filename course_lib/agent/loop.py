@@ -39,6 +39,7 @@ from course_lib.pricing import TokenCounts, usage_cost_usd, usage_tokens
 from course_lib.tools import ToolCall, ToolResult, run_tools, run_tools_serially, tool_call
 from course_lib.tracker import CostTrackerBase
 
+from ..arguments import require_int
 from .toolbox import Toolbox, result_content
 
 __all__ = ["AgentLoopResult", "ModelRound", "RoundLimitError", "ToolCallOutcome",
@@ -182,13 +183,6 @@ class AgentLoopResult:
         return spans
 
 
-def _check_rounds(max_rounds: object) -> int:
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
-        raise ValueError(f"max_rounds must be a positive int (requests to the model), "
-                         f"got {max_rounds!r}")
-    return max_rounds
-
-
 async def _not_offered(name: str, offered: Sequence[str]) -> Any:
     raise LookupError(f"the model called {name!r}, which is not among the tools offered "
                       f"({list(offered)})")
@@ -318,7 +312,7 @@ async def run_agent_loop(
     name the models, so ``model`` is not used), and each round records the model that answered.
     ``options`` go to every request (``tool_choice``, ``temperature``, ...).
     """
-    max_rounds = _check_rounds(max_rounds)
+    max_rounds = require_int("max_rounds", max_rounds, minimum=1)
     conversation = [dict(m) for m in messages]
     runner = run_tools if concurrent else run_tools_serially
     rounds: list[ModelRound] = []

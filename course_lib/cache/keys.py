@@ -24,6 +24,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from course_lib.arguments import require_str
 from course_lib.pricing import PRICES
 
 __all__ = [
@@ -79,14 +80,6 @@ def _canonical(value: Any, where: str) -> Any:
     )
 
 
-def _require_text(name: str, value: object, *, allow_empty: bool = True) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-    if not allow_empty and not value.strip():
-        raise ValueError(f"{name} must not be empty")
-    return value
-
-
 def _digest(payload: Mapping[str, Any]) -> str:
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       allow_nan=False)
@@ -102,8 +95,8 @@ def _payload(
     tools: Sequence[Mapping[str, Any]] | None,
     params: Mapping[str, Any],
 ) -> dict[str, Any]:
-    _require_text("system_prompt", system_prompt)
-    _require_text("tenant", tenant, allow_empty=False)
+    require_str("system_prompt", system_prompt)
+    require_str("tenant", tenant, non_empty=True)
     # None means "not set" (the client's NOT_GIVEN); an explicit value is part of the request.
     sampling = {name: value for name, value in params.items() if value is not None}
     return {
@@ -142,7 +135,7 @@ def cache_key(
     The key is exact: a different character in the query is a different key. Matching
     *similar* questions is the semantic cache's job, with its own risks.
     """
-    _require_text("query", query)
+    require_str("query", query)
     if not isinstance(namespace, str) or not namespace or ":" in namespace:
         raise ValueError(f"namespace must be a non-empty string without ':', got {namespace!r}")
     payload = _payload(system_prompt, model, tenant=tenant, history=history, tools=tools,

@@ -18,10 +18,11 @@ percent of random jitter to each TTL spreads them out (not done here, to keep re
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from ..arguments import require_optional_seconds
 
 __all__ = ["HOUR_S", "TTLPolicy"]
 
@@ -29,16 +30,8 @@ HOUR_S = 3600.0
 
 
 def _check_ttl(name: str, ttl_s: float | None) -> float | None:
-    if ttl_s is None:
-        return None
-    if isinstance(ttl_s, bool) or not isinstance(ttl_s, int | float):
-        raise TypeError(f"TTL for {name} must be seconds (a number) or None, got {ttl_s!r}")
-    if not math.isfinite(ttl_s) or ttl_s <= 0:
-        raise ValueError(
-            f"TTL for {name} must be a positive number of seconds, or None for 'do not cache'; "
-            f"got {ttl_s!r}"
-        )
-    return float(ttl_s)
+    # None is a choice here ("do not cache this kind"), not a missing value.
+    return require_optional_seconds(f"the TTL for {name}", ttl_s)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from ..arguments import require_positive_seconds, require_str
+
 if TYPE_CHECKING:
     import redis
 
@@ -89,17 +91,11 @@ class TTLStore(Protocol):
 
 
 def _check_key(key: object) -> str:
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"cache keys must be non-empty strings, got {key!r}")
-    return key
+    return require_str("key", key, non_empty=True)
 
 
-def _check_ttl(ttl_s: object) -> float:
-    if isinstance(ttl_s, bool) or not isinstance(ttl_s, int | float) or not (
-        math.isfinite(ttl_s) and ttl_s > 0
-    ):
-        raise ValueError(f"ttl_s must be a positive number of seconds, got {ttl_s!r}")
-    return float(ttl_s)
+def _check_ttl(ttl_s: object, name: str = "ttl_s") -> float:
+    return require_positive_seconds(name, ttl_s)
 
 
 def _check_value(value: object) -> bytes:
@@ -236,8 +232,7 @@ def fail_fast_redis(url: str, *, timeout_s: float = 0.25, **kwargs: object) -> r
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    if not (isinstance(timeout_s, int | float) and math.isfinite(timeout_s) and timeout_s > 0):
-        raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
+    require_positive_seconds("timeout_s", timeout_s)
     return redis.Redis.from_url(
         url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
         retry=Retry(NoBackoff(), 0), **kwargs)
@@ -252,7 +247,7 @@ class StoreBreaker:
     """
 
     def __init__(self, skip_for_s: float = 5.0, *, clock: Clock = time.monotonic) -> None:
-        self.skip_for_s = _check_ttl(skip_for_s)
+        self.skip_for_s = _check_ttl(skip_for_s, "skip_for_s")
         self._clock = clock
         self._lock = threading.Lock()
         self._timed_out_at: float | None = None  # None: closed, calls go through

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib.arguments import require_fraction, require_int
 from course_lib.router.decision import (
     STRONG_MODEL,
     WEAK_MODEL,
@@ -104,8 +105,8 @@ class EmbeddingRouter:
         if not callable(embed):
             raise TypeError("embed must be a function from a list of texts to an array")
         self.embed = embed
-        self.k = _check_k(k, len(self.texts))
-        self.threshold = _check_threshold(threshold)
+        self.k = require_int("k", k, minimum=1, maximum=len(self.texts))
+        self.threshold = require_fraction("threshold", threshold)
         vectors = embed(list(self.texts)) if example_vectors is None else example_vectors
         self._vectors = _checked_vectors(vectors, len(self.texts), "example vectors")
         self.strong_model = strong_model
@@ -217,22 +218,6 @@ class EmbeddingRouter:
         embed_name = getattr(self.embed, "__name__", type(self.embed).__name__)
         return (f"EmbeddingRouter({len(self.texts)} examples, k={self.k}, "
                 f"threshold={self.threshold:.2f}, embed={embed_name})")
-
-
-def _check_k(k: object, examples: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be a whole number, got {k!r}")
-    if not 1 <= k <= examples:
-        raise ValueError(f"k must be between 1 and the number of examples ({examples}), got {k}")
-    return k
-
-
-def _check_threshold(threshold: object) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-        raise TypeError(f"threshold must be a number between 0 and 1, got {threshold!r}")
-    if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
-        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
-    return float(threshold)
 
 
 def _checked_vectors(vectors: object, rows: int, what: str, dimensions: int | None = None
