@@ -152,10 +152,6 @@ def _headers(response: httpx2.Response) -> list[tuple[str, str]]:
             if k.lower() not in _DROPPED_RESPONSE_HEADERS]
 
 
-def _is_stream(response: httpx2.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/event-stream")
-
-
 def _lines(buffer: bytearray) -> Iterator[bytes]:
     while (end := buffer.find(b"\n")) >= 0:
         line = bytes(buffer[: end + 1])
@@ -163,20 +159,39 @@ def _lines(buffer: bytearray) -> Iterator[bytes]:
         yield line
 
 
-class _MappedStream(httpx2.SyncByteStream):
+class _MappedStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """A streamed answer relayed line by line with the course's model names put back.
+
+    One class serves both clients: the line mapping is shared, and only the reading
+    (``iter_bytes`` or ``aiter_bytes``) differs.
+    """
+
     def __init__(self, response: httpx2.Response, exchange: Exchange) -> None:
         self._response = response
         self._exchange = exchange
+        self._buffer = bytearray()
+
+    def _complete_lines(self, chunk: bytes) -> bytes:
+        # A chunk can end mid-line: only whole lines are mapped, the rest waits for the next.
+        self._buffer += chunk
+        return b"".join(self._exchange.sse_line(line) for line in _lines(self._buffer))
+
+    def _last_line(self) -> bytes:
+        return self._exchange.sse_line(bytes(self._buffer)) if self._buffer else b""
 
     def __iter__(self) -> Iterator[bytes]:
-        buffer = bytearray()
         for chunk in self._response.iter_bytes():
-            buffer += chunk
-            out = b"".join(self._exchange.sse_line(line) for line in _lines(buffer))
-            if out:
+            if out := self._complete_lines(chunk):
                 yield out
-        if buffer:
-            yield self._exchange.sse_line(bytes(buffer))
+        if out := self._last_line():
+            yield out
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._response.aiter_bytes():
+            if out := self._complete_lines(chunk):
+                yield out
+        if out := self._last_line():
+            yield out
 
     def close(self) -> None:
         try:
@@ -184,27 +199,23 @@ class _MappedStream(httpx2.SyncByteStream):
         finally:
             self._exchange.finish()
 
-
-class _AsyncMappedStream(httpx2.AsyncByteStream):
-    def __init__(self, response: httpx2.Response, exchange: Exchange) -> None:
-        self._response = response
-        self._exchange = exchange
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        buffer = bytearray()
-        async for chunk in self._response.aiter_bytes():
-            buffer += chunk
-            out = b"".join(self._exchange.sse_line(line) for line in _lines(buffer))
-            if out:
-                yield out
-        if buffer:
-            yield self._exchange.sse_line(bytes(buffer))
-
     async def aclose(self) -> None:
         try:
             await self._response.aclose()
         finally:
             self._exchange.finish()
+
+
+def _relayed(response: httpx2.Response, request: httpx2.Request,
+             **body: Any) -> httpx2.Response:
+    """The server's ``response`` as the client gets it, with ``body`` (content or stream)."""
+    return httpx2.Response(response.status_code, headers=_headers(response),
+                           extensions=response.extensions, request=request, **body)
+
+
+def _streams(response: httpx2.Response) -> bool:
+    return (response.status_code < 400
+            and response.headers.get("content-type", "").startswith("text/event-stream"))
 
 
 class GuardedTransport(httpx2.BaseTransport):
@@ -222,30 +233,24 @@ class GuardedTransport(httpx2.BaseTransport):
             return self._inner.handle_request(request)
         try:
             response = self._inner.handle_request(request)
+            if _streams(response):
+                return _relayed(response, request, stream=_MappedStream(response, exchange))
+            try:
+                content = response.read()
+            finally:
+                response.close()
         except BaseException:
             exchange.release()
             raise
-        if _is_stream(response) and response.status_code < 400:
-            return httpx2.Response(response.status_code, headers=_headers(response),
-                                   stream=_MappedStream(response, exchange),
-                                   extensions=response.extensions, request=request)
-        try:
-            content = response.read()
-        except BaseException:
-            exchange.release()
-            raise
-        finally:
-            response.close()
-        return httpx2.Response(response.status_code, headers=_headers(response),
-                               content=exchange.json_body(content, response.status_code),
-                               extensions=response.extensions, request=request)
+        return _relayed(response, request,
+                        content=exchange.json_body(content, response.status_code))
 
     def close(self) -> None:
         self._inner.close()
 
 
 class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
-    """The asynchronous :class:`GuardedTransport`."""
+    """The asynchronous :class:`GuardedTransport`: the same steps, awaited."""
 
     def __init__(self, model_map: ModelMap, budget: Budget | None,
                  inner: httpx2.AsyncBaseTransport | None = None) -> None:
@@ -259,23 +264,17 @@ class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
             return await self._inner.handle_async_request(request)
         try:
             response = await self._inner.handle_async_request(request)
+            if _streams(response):
+                return _relayed(response, request, stream=_MappedStream(response, exchange))
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
         except BaseException:
             exchange.release()
             raise
-        if _is_stream(response) and response.status_code < 400:
-            return httpx2.Response(response.status_code, headers=_headers(response),
-                                   stream=_AsyncMappedStream(response, exchange),
-                                   extensions=response.extensions, request=request)
-        try:
-            content = await response.aread()
-        except BaseException:
-            exchange.release()
-            raise
-        finally:
-            await response.aclose()
-        return httpx2.Response(response.status_code, headers=_headers(response),
-                               content=exchange.json_body(content, response.status_code),
-                               extensions=response.extensions, request=request)
+        return _relayed(response, request,
+                        content=exchange.json_body(content, response.status_code))
 
     async def aclose(self) -> None:
         await self._inner.aclose()
