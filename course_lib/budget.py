@@ -33,10 +33,11 @@ import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
 from course_lib import pricing, tokens
+from course_lib.cost_model import format_usd
 from course_lib.models import UnknownModelError
 from course_lib.tracker import CostTracker
 
@@ -52,7 +53,6 @@ __all__ = [
     "WorstCase",
     "budget_limit",
     "current_budget",
-    "format_usd",
     "reset_budget",
     "worst_case",
 ]
@@ -73,15 +73,6 @@ class BudgetExceeded(RuntimeError):
 
 class UnpricedModelWarning(UserWarning):
     """Requests to a model without a price are sent, but the budget cannot count them."""
-
-
-def format_usd(amount: Decimal) -> str:
-    """``$0.25``, ``$0.10``, ``$0.00012346``: at least 2 and at most 8 decimals, rounded up (a
-    bound never looks smaller than it is)."""
-    text = format(amount.quantize(Decimal("0.00000001"), rounding=ROUND_CEILING), "f")
-    whole, _, decimals = text.partition(".")
-    decimals = decimals.rstrip("0").ljust(2, "0")
-    return f"${whole}.{decimals}"
 
 
 def budget_limit() -> Decimal:
@@ -115,11 +106,12 @@ class WorstCase:
     def explain(self) -> str:
         if self.cost_usd is None:
             return f"{self.model} has no price"
-        text = (f"{self.input_tokens:,} input tokens at {format_usd(self.input_price or 0)} per "
-                f"1M")
+        # Rounded up, as every amount the guard states: a bound never looks smaller than it is.
+        text = (f"{self.input_tokens:,} input tokens at "
+                f"{format_usd(self.input_price or 0, round_up=True)} per 1M")
         if self.output_bound != "embeddings":
             text += (f" + {self.output_tokens:,} output tokens ({self.output_bound}) at "
-                     f"{format_usd(self.output_price or 0)} per 1M")
+                     f"{format_usd(self.output_price or 0, round_up=True)} per 1M")
         return f"{text}, on {self.model}"
 
 
@@ -249,11 +241,13 @@ class Budget:
         assert worst.cost_usd is not None
         needed = spent + reserved + worst.cost_usd
         suggestion = max(limit * 2, needed).quantize(Decimal("0.01"), rounding=ROUND_UP)
-        in_flight = f" (+ {format_usd(reserved)} held by requests in flight)" if reserved else ""
+        in_flight = (f" (+ {format_usd(reserved, round_up=True)} held by requests in flight)"
+                     if reserved else "")
         return (f"Budget guard: this request was not sent. Its worst case is "
-                f"{format_usd(worst.cost_usd)} ({worst.explain()}); {format_usd(spent)} spent "
-                f"so far{in_flight}; together that is more than the budget of "
-                f"{format_usd(limit)} ({ENV_VAR}). To go on, raise the budget, e.g. "
+                f"{format_usd(worst.cost_usd, round_up=True)} ({worst.explain()}); "
+                f"{format_usd(spent, round_up=True)} spent so far{in_flight}; together that is "
+                f"more than the budget of {format_usd(limit, round_up=True)} ({ENV_VAR}). To go "
+                "on, raise the budget, e.g. "
                 f"{ENV_VAR}={suggestion} in the environment, or "
                 f'os.environ["{ENV_VAR}"] = "{suggestion}" in the notebook, and run the cell '
                 "again.")

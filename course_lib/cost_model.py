@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
 from numbers import Integral
 
 from course_lib.pricing import (
@@ -95,19 +95,25 @@ def _whole_number(name: str, value: object, *, minimum: int = 0) -> int:
     return int(value)
 
 
-def format_usd(amount: Decimal | float) -> str:
+def format_usd(amount: Decimal | float, *, round_up: bool = False) -> str:
     """Dollars as a person writes them: ``$1,237.50``, and ``$0.00825`` for a fraction of a cent.
 
     Amounts of a dollar or more get cents; smaller ones keep up to six significant digits,
     because rounding $0.00825 to $0.01 hides exactly the figure being discussed.
+
+    ``round_up`` is for a bound: the last digit kept is rounded away from zero, so a budget's
+    worst case never looks smaller than it is (the budget guard's messages). Otherwise the
+    amount is rounded to the nearest (half to even), as an estimate is.
     """
     value = Decimal(str(amount)) if isinstance(amount, float) else Decimal(amount)
     sign = "-" if value < 0 else ""
     value = abs(value)
+    rounding = ROUND_UP if round_up else ROUND_HALF_EVEN
     if value >= 1 or value == 0:
-        return f"{sign}${value:,.2f}"
+        return f"{sign}${value.quantize(Decimal('0.01'), rounding=rounding):,.2f}"
     six_significant_digits = 5 - value.adjusted()  # adjusted(): exponent of the leading digit
-    rounded = round(value, six_significant_digits).normalize()
+    rounded = value.quantize(Decimal(1).scaleb(-six_significant_digits),
+                             rounding=rounding).normalize()
     places = max(-rounded.as_tuple().exponent, 2)  # $0.10, not $0.1
     return f"{sign}${rounded:.{places}f}"
 

@@ -33,7 +33,8 @@ from decimal import Decimal
 from typing import Any
 
 from course_lib import budget, llm
-from course_lib.budget import RequestKind, WorstCase, format_usd, worst_case
+from course_lib.budget import RequestKind, WorstCase, worst_case
+from course_lib.cost_model import format_usd
 
 __all__ = ["PlannedRequest", "RequestPlan", "requests_sent"]
 
@@ -128,14 +129,14 @@ class RequestPlan:
             count = sum(item.times for item in items)
             costs = [item.worst_usd for item in items]
             price = ("no price" if any(c is None for c in costs)
-                     else f"at most {format_usd(sum(costs, Decimal(0)))}")
+                     else f"at most {format_usd(sum(costs, Decimal(0)), round_up=True)}")
             out.append(f"  {count:>4} {kind} to {model}: {price}")
         return out
 
     def __str__(self) -> str:
         total = self.worst_usd
         price = ("a model in it has no price" if total is None
-                 else f"at most {format_usd(total)} at list prices")
+                 else f"at most {format_usd(total, round_up=True)} at list prices")
         noun = "request" if self.requests == 1 else "requests"
         head = f"{self.requests:,} {noun} to the endpoint, {price} (free on the sandbox):"
         return "\n".join([head, *self.lines()])

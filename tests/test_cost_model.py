@@ -216,6 +216,20 @@ def test_format_usd(amount, text) -> None:
     assert format_usd(amount) == text
 
 
+@pytest.mark.parametrize(("amount", "nearest", "up"), [
+    # A bound (the budget guard's worst case) is rounded up, never down to look smaller.
+    (Decimal("0.0000123451"), "$0.0000123451", "$0.0000123451"),
+    (Decimal("0.00001234561"), "$0.0000123456", "$0.0000123457"),
+    (Decimal("1.231"), "$1.23", "$1.24"),
+    (Decimal("0.15"), "$0.15", "$0.15"),
+    (Decimal("0.00000001"), "$0.00000001", "$0.00000001"),
+    (Decimal("-0.00001234561"), "-$0.0000123456", "-$0.0000123457"),
+])
+def test_format_usd_rounds_a_bound_up(amount, nearest, up) -> None:
+    assert format_usd(amount) == nearest
+    assert format_usd(amount, round_up=True) == up
+
+
 # --------------------------------------------------------------------------- the calculator
 
 

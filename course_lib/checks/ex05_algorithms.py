@@ -5,7 +5,9 @@ Right answers come from independent oracles, never from :mod:`course_lib.algorit
 ``graphlib`` (does an order exist?), a validity test for any order, and a brute-force list of
 grant times for the rate limiter. Where speed is the point, the learner's code is compared with
 itself on two sizes (:mod:`course_lib.checks.work`): the limiter by counting the lines it runs,
-the sort (beside a linear yardstick) and the bound by CPU time with a budget, so a busy machine
+the sort (beside a linear yardstick: the course's own
+:func:`course_lib.algorithms.toposort.topological_sort`, timed, never asked for answers)
+and the bound by CPU time with a budget, so a busy machine
 does not fail a right answer and a quadratic one is judged in a second or two.
 """
 
@@ -14,11 +16,11 @@ from __future__ import annotations
 import graphlib
 import random
 import tracemalloc
-from collections import deque
 from collections.abc import Callable, Sequence
 
 from rapidfuzz.distance import LCSseq, Levenshtein
 
+from course_lib.algorithms.toposort import topological_sort as yardstick_sort
 from course_lib.checks.expect import (
     call_learner,
     describe_call,
@@ -211,8 +213,9 @@ def _random_graph(rng: random.Random, acyclic: bool) -> tuple[int, list[tuple[in
     return n, edges
 
 
-# Linear time, measured against a yardstick: a plain Kahn's sort on a deque, written here and
-# timed alongside the learner's on the same two graphs (8x the nodes). Load and caches slow both
+# Linear time, measured against a yardstick: the course's own Kahn's sort on a deque
+# (course_lib.algorithms.toposort; only its time is used, never its answers), timed alongside
+# the learner's on the same two graphs (8x the nodes). Load and caches slow both
 # alike, so the learner's growth divided by the yardstick's stays near 1 for linear code on any
 # machine (the yardstick itself grows 7-15x, depending on how busy the caches are), while with
 # list.pop(0) every pop moves the rest of the queue: 4-8x the yardstick's growth at these sizes.
@@ -221,26 +224,6 @@ SORT_SIZES = (10_000, 80_000)
 MAX_RELATIVE_GROWTH = 2.5
 SORT_BUDGET_FLOOR_S = 0.1  # very fast code (a C library) gets at least this long for the large run
 SORT_BUDGET_CAP_S = 1.0  # and no answer gets longer (a linear sort needs ~0.05 s)
-
-
-def _yardstick_sort(n: int, edges: Sequence[tuple[int, int]]) -> list[int]:
-    """Kahn's algorithm on a deque: the linear-time reference the learner's timing is set
-    against (only its time is used, never its answers)."""
-    successors: list[list[int]] = [[] for _ in range(n)]
-    in_degree = [0] * n
-    for before, after in edges:
-        successors[before].append(after)
-        in_degree[after] += 1
-    ready = deque(node for node in range(n) if in_degree[node] == 0)
-    order = []
-    while ready:
-        node = ready.popleft()
-        order.append(node)
-        for after in successors[node]:
-            in_degree[after] -= 1
-            if in_degree[after] == 0:
-                ready.append(after)
-    return order
 
 
 @register("ex05.q3", "Kahn's topological sort: an order, or None on a cycle")
@@ -292,7 +275,7 @@ def check_topological_sort(topological_sort: Callable[[int, list], list[int] | N
         return spent
 
     def yardstick(n: int, edges: list[tuple[int, int]]) -> float:
-        spent, _ = cpu_seconds(lambda: _yardstick_sort(n, edges), budget_s=SORT_BUDGET_CAP_S)
+        spent, _ = cpu_seconds(lambda: yardstick_sort(n, edges), budget_s=SORT_BUDGET_CAP_S)
         assert spent is not None  # the yardstick is linear: ~0.05 s for the large graph
         return spent
 
