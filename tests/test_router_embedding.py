@@ -124,7 +124,7 @@ def test_bad_input_is_an_error_that_names_it() -> None:
         r.route("query", -1)
     with pytest.raises(ValueError, match="k must be <= 4, got 5"):
         router(5)
-    with pytest.raises(ValueError, match="threshold must be <= 1.0, got 1.5"):
+    with pytest.raises(ValueError, match=r"threshold must be <= 1\.0, got 1\.5"):
         router(1, threshold=1.5)
     with pytest.raises(ValueError, match="4 texts but 3 labels"):
         EmbeddingRouter(TEXTS, LABELS[:3], embed=FakeEmbed())
